@@ -1,0 +1,67 @@
+#pragma once
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "ops/archive/sha256.hpp"
+
+namespace ops {
+
+enum class Compression { kNone, kGzip };
+
+// Appends JSON lines to a new archive file and makes them durable on demand.
+// Nothing written counts until sync() returns: only then may the rows behind the lines
+// be deleted. The file is created exclusively (never overwrites) and not world-readable.
+class ArchiveWriter {
+public:
+    ArchiveWriter(std::filesystem::path path, Compression compression);
+    ~ArchiveWriter();
+    ArchiveWriter(const ArchiveWriter&) = delete;
+    ArchiveWriter& operator=(const ArchiveWriter&) = delete;
+
+    // One row as one line. Raw CR/LF can only be insignificant JSON whitespace (PostgreSQL
+    // stores a pretty-printed json column as given), so they become spaces: the line stays
+    // one line and still parses to the same value.
+    void append_line(std::string_view json);
+
+    // Writes what is buffered (gzip: a sync flush, so the file decodes up to here), then
+    // fdatasync()s the file and, the first time, its folder. Throws RunFailure on I/O errors.
+    void sync();
+
+    // Ends the gzip stream and syncs. The writer is unusable afterwards.
+    void finish();
+
+    const std::filesystem::path& path() const { return path_; }
+    std::uint64_t lines() const { return lines_; }
+    std::uint64_t bytes_on_disk() const { return bytes_on_disk_; }
+    std::string sha256() const { return digest_.hex(); }
+
+private:
+    void deflate_buffer(int flush);
+    void write_to_file(std::string_view bytes);
+    [[noreturn]] void fail(const std::string& action) const;
+
+    std::filesystem::path path_;
+    Compression compression_;
+    int fd_ = -1;
+    z_stream zstream_{};
+    std::string pending_;     // lines not yet handed to the file
+    std::string compressed_;  // scratch buffer for deflate output
+    std::uint64_t lines_ = 0;
+    std::uint64_t bytes_on_disk_ = 0;
+    bool folder_synced_ = false;
+    bool finished_ = false;
+    Sha256 digest_;
+};
+
+// Writes `content` to `path` atomically: a temporary file, fsync, rename, folder fsync.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// Fsyncs a folder so that a file created or renamed in it survives a power loss.
+void sync_folder(const std::filesystem::path& folder);
+
+}  // namespace ops

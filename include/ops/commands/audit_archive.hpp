@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "ops/archive/manifest.hpp"
+#include "ops/commands/command.hpp"
+#include "ops/db/audit_repository.hpp"
+
+namespace ops {
+
+// `ops audit archive`: moves audit events older than a cutoff into a JSONL file and
+// deletes them, batch by batch. A batch's rows are deleted in the same transaction that
+// returns them, and that transaction commits only after their lines are fsync'd: a kill at
+// any point leaves every row in the table, in the file, or (between fsync and commit) both.
+class AuditArchiveCommand : public Command {
+public:
+    struct Options {
+        std::string days = "90";
+        std::string before;
+        std::vector<std::string> channels;
+        std::string dir = "storage/app/audit-archives";
+        std::string batch_size = "10000";
+        std::string limit;
+        std::string sleep_ms = "0";
+        std::string max_runtime;
+        bool gzip = false;
+        bool dry_run = false;
+    };
+
+    static CommandSpec spec();
+
+    void validate() override;
+    DryRun dry_run() const override { return options_.dry_run ? DryRun::kYes : DryRun::kNo; }
+    void execute(CommandEnv& env) override;
+    Summary summary() const override;
+    bool changed_data() const override { return deleted_ > 0; }
+
+private:
+    struct Limits {
+        std::int64_t days = 90;
+        std::optional<std::string> before;
+        std::int64_t batch_size = 10000;
+        std::optional<std::int64_t> max_rows;
+        std::chrono::milliseconds sleep{0};
+        std::optional<std::chrono::milliseconds> max_runtime;
+    };
+
+    void check_folder(bool create) const;
+    void plan(Session& session, const RunContext& run);
+    void archive(Session& session, const RunContext& run);
+    bool should_stop(const RunContext& run) const;
+    void write_manifest(const class ArchiveWriter& writer, const RunContext& run);
+
+    Options options_;
+    Limits limits_;
+    AuditSelection selection_;
+    std::vector<ChannelCount> planned_;
+    std::int64_t selected_ = 0;
+    std::filesystem::path data_file_;
+    std::int64_t deleted_ = 0;
+    std::map<std::string, std::int64_t> deleted_by_channel_;
+    Manifest manifest_;
+    bool stopped_by_runtime_ = false;
+};
+
+}  // namespace ops

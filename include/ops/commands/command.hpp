@@ -1,0 +1,64 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ops/core/errors.hpp"
+#include "ops/core/run_context.hpp"
+#include "ops/db/session.hpp"
+#include "ops/output/summary.hpp"
+
+namespace ops {
+
+// What the dispatcher hands a command: the run and, for commands that need one, the session.
+struct CommandEnv {
+    RunContext& run;
+    Session* session;  // null for commands that declare no database
+};
+
+// A command reads like its runbook: validate options, plan (what a dry run reports),
+// execute in batches, and keep a summary of what it did so far, which the dispatcher
+// prints whether the run ends well, is interrupted or fails.
+class Command {
+public:
+    virtual ~Command() = default;
+
+    // Checks option values; throws UsageError. No side effects.
+    virtual void validate() = 0;
+    virtual DryRun dry_run() const { return DryRun::kNo; }
+    virtual void execute(CommandEnv& env) = 0;
+    // The result so far, without `command`, `dry_run` and `duration_ms` (the dispatcher adds them).
+    virtual Summary summary() const = 0;
+    // True once the run has committed any change, so that it leaves a run record.
+    virtual bool changed_data() const { return false; }
+    // The exit code of a run that ended normally (e.g. kDriftFound for a check).
+    virtual ExitCode outcome() const { return ExitCode::kSuccess; }
+};
+
+// What set-up a command needs, declared as data so that one start-up path provides it.
+struct CommandTraits {
+    bool needs_database = true;
+    bool takes_lock = true;   // an advisory lock per command, skipped in dry runs
+    bool records_run = true;  // an audit_events row for every run that changed data
+};
+
+// One row of the command table: where the command sits in the CLI and how to build it.
+struct CommandSpec {
+    std::string group;  // "audit"; empty for top-level commands such as "doctor"
+    std::string name;   // "archive"
+    std::string description;
+    std::string examples;
+    CommandTraits traits;
+    // Adds the command's options to its CLI11 subcommand and returns the command bound to them.
+    std::function<std::unique_ptr<Command>(CLI::App&)> attach;
+
+    std::string full_name() const { return group.empty() ? name : group + " " + name; }
+    std::string event_name() const { return "ops." + (group.empty() ? name : group + "." + name); }
+};
+
+const std::vector<CommandSpec>& command_table();
+
+}  // namespace ops

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace ops {
+
+enum class OutputFormat { kText, kJson };
+enum class LogFormat { kText, kJson };
+
+// Options every command accepts, as given on the command line.
+struct GlobalOptions {
+    std::string database_url;
+    std::string env_file;
+    std::string timezone;
+    OutputFormat output = OutputFormat::kText;
+    std::string log_level = "info";
+    LogFormat log_format = LogFormat::kText;
+    std::chrono::milliseconds statement_timeout{std::chrono::minutes(5)};
+    std::chrono::milliseconds lock_timeout{std::chrono::seconds(5)};
+};
+
+// The values of a Laravel `.env` file.
+using EnvValues = std::map<std::string, std::string>;
+
+// Parses `.env` text: `KEY=value`, optional `export ` prefix, single or double quotes,
+// `#` comments (whole-line, or after an unquoted value). Throws ConfigError naming the line.
+EnvValues parse_env_text(const std::string& text, const std::string& origin);
+EnvValues load_env_file(const std::filesystem::path& path);
+
+// Where the connection settings came from, so the begin line can say it without secrets.
+struct ConnectionSettings {
+    std::string conninfo;  // never printed: use redact_conninfo()
+    std::string source;    // "--database-url", "DATABASE_URL", "--env-file PATH", "libpq defaults"
+};
+
+struct ResolvedConfig {
+    ConnectionSettings connection;
+    std::string timezone;
+};
+
+using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
+std::optional<std::string> process_env(const std::string& name);
+
+// Precedence: --database-url, then $DATABASE_URL, then --env-file, then libpq's own
+// defaults and PG* variables. Timezone: --timezone, then APP_TIMEZONE of the env file, then UTC.
+ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv = process_env);
+
+// Builds a key=value conninfo from the DB_* settings of a Laravel env file.
+std::string conninfo_from_env(const EnvValues& env);
+
+// True when a URI or key=value conninfo carries a password.
+bool conninfo_has_password(const std::string& conninfo);
+
+// The conninfo with its password replaced by "***", fit for logs and errors.
+std::string redact_conninfo(const std::string& conninfo);
+
+// A timezone name known to the system's tz database (e.g. "Asia/Jakarta", "UTC").
+bool is_known_timezone(const std::string& name);
+
+}  // namespace ops

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ops {
+
+// Which audit events a run selects: created before `cutoff` (NULL created_at never is),
+// in one of `channels` (all when empty).
+struct AuditSelection {
+    std::string cutoff;  // "YYYY-MM-DD HH:MM:SS", naive wall time in the application's zone
+    std::vector<std::string> channels;
+};
+
+struct ChannelCount {
+    std::string channel;
+    std::int64_t rows = 0;
+    std::string oldest;  // created_at
+    std::string newest;
+};
+
+// One batch taken out of the table: rows already deleted in the open transaction,
+// each with its full JSON line. Views point into the result the batch owns.
+class ArchivedBatch {
+public:
+    explicit ArchivedBatch(pqxx::result rows) : rows_(std::move(rows)) {}
+    std::size_t size() const { return rows_.size(); }
+    std::int64_t id(std::size_t i) const { return rows_[static_cast<int>(i)][0].as<std::int64_t>(); }
+    std::string_view channel(std::size_t i) const { return view(i, 1); }
+    std::string_view created_at(std::size_t i) const { return view(i, 2); }
+    std::string_view json(std::size_t i) const { return view(i, 3); }
+
+private:
+    std::string_view view(std::size_t i, int column) const {
+        const auto field = rows_[static_cast<int>(i)][column];
+        return {field.c_str(), field.size()};
+    }
+    pqxx::result rows_;
+};
+
+struct RestoreCounts {
+    std::int64_t inserted = 0;
+    std::int64_t skipped_existing = 0;
+};
+
+// All SQL on audit_events.
+class AuditRepository {
+public:
+    explicit AuditRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+
+    // Rows the selection matches, per channel, largest first.
+    std::vector<ChannelCount> count_by_channel(const AuditSelection& selection);
+
+    // Deletes the next `limit` matching rows with id > `after_id`, in id order, and returns
+    // them as JSON lines (row_to_json: every column, json columns embedded as values).
+    // The deletion becomes real only when the caller commits.
+    ArchivedBatch take_batch(const AuditSelection& selection, std::int64_t after_id,
+                             std::int64_t limit);
+
+    // The table's column names, for checking an archive file before restoring it.
+    std::vector<std::string> column_names();
+
+    // Inserts rows given as a JSON array of objects keyed by column, keeping their ids;
+    // rows whose id exists are skipped.
+    RestoreCounts restore_rows(const std::string& json_array);
+
+    // How many ids of a JSON array of ids exist already (what a restore would skip).
+    std::int64_t count_existing(const std::string& json_ids);
+
+private:
+    pqxx::transaction_base& tx_;
+};
+
+}  // namespace ops

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+#include "ops/core/config.hpp"
+
+namespace ops {
+
+enum class DryRun { kNo, kYes };
+
+// The one place that configures spdlog: a stderr sink, text or JSON lines, and in a dry run
+// every line prefixed "[DRY-RUN]" so a pasted log cannot be mistaken for a real run.
+void setup_logging(const std::string& level, LogFormat format, DryRun dry_run);
+
+// Throws UsageError unless `level` is one of trace, debug, info, warn, error, off.
+void validate_log_level(const std::string& level);
+
+}  // namespace ops

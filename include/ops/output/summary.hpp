@@ -1,0 +1,23 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "ops/core/config.hpp"
+
+namespace ops {
+
+// A command's result, computed first and rendered second. Keys keep their insertion
+// order so that text and JSON read the same way.
+using Summary = nlohmann::ordered_json;
+
+// Renders a summary as aligned text: scalars as "key  value", objects as indented
+// sub-lists, arrays of objects as tables. Long tables are cut to `max_table_rows` with a note.
+void render_text(const Summary& summary, std::ostream& out, std::size_t max_table_rows = 20);
+
+// Exactly one JSON object on one line.
+void render_json(const Summary& summary, std::ostream& out);
+
+void render(const Summary& summary, OutputFormat format, std::ostream& out);
+
+}  // namespace ops

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL 15 cluster inside a folder, for tests, the demo and benchmarks.
+#   pg-cluster.sh start DIR PORT    initdb (first time) and start; TCP on 127.0.0.1:PORT,
+#                                   socket in DIR/socket
+#   pg-cluster.sh stop DIR          stop fast and keep the files
+#   pg-cluster.sh restart DIR       restart (the tests use it to cut connections mid-run)
+#   pg-cluster.sh destroy DIR       stop and remove the folder
+# As root the server runs as the unprivileged 'postgres' user (initdb refuses root).
+# Roles: 'postgres' (trust) and 'ops_pw' whose password is checked over TCP (scram).
+set -euo pipefail
+
+action=${1:?usage: pg-cluster.sh start|stop|restart|destroy DIR [PORT]}
+dir=$(realpath -m "${2:?data folder required}")
+port=${3:-55432}
+bindir=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)
+[ -n "$bindir" ] || { echo "pg-cluster.sh: PostgreSQL 15 server is not installed" >&2; exit 1; }
+
+as_owner() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "$action" in
+start)
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        mkdir -p "$dir/data" "$dir/socket"
+        [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+        chmod 700 "$dir/data"
+        as_owner "$bindir/initdb" -A trust -E UTF8 --locale=C.UTF-8 -N -U postgres -D "$dir/data" >"$dir/initdb.log"
+        cat >"$dir/data/pg_hba.conf" <<HBA
+local all all trust
+host all ops_pw 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 trust
+host all all ::1/128 trust
+HBA
+        cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir/socket'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 100
+shared_buffers = 256MB
+CONF
+    fi
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+    "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30
+    psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ops_pw') THEN
+    CREATE ROLE ops_pw LOGIN SUPERUSER PASSWORD 'right-password';
+  END IF;
+END $$;
+SQL
+    ;;
+stop)
+    [ -f "$dir/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    true
+    ;;
+restart)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 restart -l "$dir/server.log" >/dev/null
+    ;;
+destroy)
+    [ -f "$dir/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    rm -rf "$dir"
+    ;;
+*)
+    echo "pg-cluster.sh: unknown action '$action'" >&2; exit 2 ;;
+esac

@@ -1,0 +1,247 @@
+#include "ops/cli/dispatcher.hpp"
+
+#include <spdlog/spdlog.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+
+#include "ops/cli/global_options.hpp"
+#include "ops/commands/command.hpp"
+#include "ops/core/version.hpp"
+#include "ops/db/run_record_repository.hpp"
+
+namespace ops {
+namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes:\n"
+    "  0   success\n"
+    "  1   failure at run time (lost connection, disk full, ...); the summary says what was done\n"
+    "  2   usage error: a bad option or value\n"
+    "  3   drift found (checks such as quota reconcile --fail-on-drift)\n"
+    "  69  database unreachable or authentication failed\n"
+    "  75  another run of the same command holds its lock\n"
+    "  78  configuration error (unreadable env file, no database settings)\n"
+    "  130/143  interrupted by SIGINT/SIGTERM after finishing or rolling back the batch in flight\n"
+    "\n"
+    "Connection: --database-url, else $DATABASE_URL, else --env-file (DB_* of a Laravel .env),\n"
+    "else libpq defaults and PG* variables. Keep passwords out of the command line.";
+
+struct Selected {
+    const CommandSpec* spec = nullptr;
+    std::unique_ptr<Command> command;
+};
+
+std::string group_description(const std::string& group) {
+    if (group == "audit") return "The audit_events trail: archive, verify, restore";
+    if (group == "wa") return "WhatsApp messages: redrive failed sends";
+    if (group == "quota") return "Monthly quota usage: reconcile from orders";
+    return "";
+}
+
+std::string version_text() {
+    return "ops " + std::string(tool_version()) + " (commit " + std::string(git_commit()) + ", " +
+           std::string(build_type()) + " build)";
+}
+
+void print_error(const std::string& what, const std::string& hint) {
+    std::cerr << "ops: error: " << what << '\n';
+    if (!hint.empty()) std::cerr << "HINT: " << hint << '\n';
+}
+
+// The arguments as given, with the value of --database-url redacted, for the begin line.
+std::string describe_arguments(int argc, char** argv) {
+    std::string out;
+    bool redact_next = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (redact_next) {
+            arg = redact_conninfo(arg);
+            redact_next = false;
+        } else if (arg == "--database-url") {
+            redact_next = true;
+        } else if (arg.rfind("--database-url=", 0) == 0) {
+            arg = "--database-url=" + redact_conninfo(arg.substr(15));
+        }
+        out += (out.empty() ? "" : " ") + arg;
+    }
+    return out;
+}
+
+std::string host_name() {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    return name;
+}
+
+std::string os_user() {
+    if (const passwd* entry = getpwuid(getuid()); entry != nullptr) return entry->pw_name;
+    return std::to_string(getuid());
+}
+
+// The full summary: what the command reports, framed by what every run reports.
+Summary frame_summary(const CommandSpec& spec, const RunContext& run, const Command& command,
+                      const std::string& status, const std::string& error) {
+    Summary summary;
+    summary["command"] = spec.full_name();
+    summary["dry_run"] = run.is_dry_run();
+    summary["run_id"] = run.run_id;
+    summary.update(command.summary());
+    summary["status"] = status;
+    if (!error.empty()) summary["error"] = error;
+    summary["duration_ms"] = run.elapsed().count();
+    return summary;
+}
+
+void record_run(Session& session, const CommandSpec& spec, const RunContext& run, Summary summary) {
+    summary["os_user"] = os_user();
+    summary["host"] = host_name();
+    summary["tool_version"] = std::string(tool_version());
+    try {
+        pqxx::work tx(session.connection());
+        RunRecordRepository(tx).record_run(spec.event_name(), summary, run.timezone);
+        tx.commit();
+    } catch (const std::exception& e) {
+        spdlog::warn("could not write the run record to audit_events: {}", e.what());
+    }
+}
+
+Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, char** argv,
+                            int& exit_code) {
+    app.footer(kExitCodes);
+    app.set_version_flag("--version", version_text());
+    app.require_subcommand(1);
+    app.fallthrough();
+    add_global_options(app, globals);
+
+    std::vector<std::pair<CLI::App*, const CommandSpec*>> leaves;
+    std::map<std::string, CLI::App*> groups;
+    std::vector<std::unique_ptr<Command>> commands;
+    for (const CommandSpec& spec : command_table()) {
+        CLI::App* parent = &app;
+        if (!spec.group.empty()) {
+            CLI::App*& group = groups[spec.group];
+            if (group == nullptr) {
+                group = app.add_subcommand(spec.group, group_description(spec.group));
+                group->require_subcommand(1);
+            }
+            parent = group;
+        }
+        CLI::App* leaf = parent->add_subcommand(spec.name, spec.description);
+        leaf->footer("Examples:\n" + spec.examples);
+        commands.push_back(spec.attach(*leaf));
+        leaves.emplace_back(leaf, &spec);
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) {
+            exit_code = app.exit(e);
+        } else {
+            print_error(e.what(), "run 'ops --help' or 'ops <group> <command> --help'");
+            exit_code = static_cast<int>(ExitCode::kUsage);
+        }
+        return {};
+    }
+    for (std::size_t i = 0; i < leaves.size(); ++i) {
+        if (leaves[i].first->parsed()) return {leaves[i].second, std::move(commands[i])};
+    }
+    exit_code = static_cast<int>(ExitCode::kUsage);
+    return {};
+}
+
+ExitCode interrupted_code() {
+    return stop_signal() == SIGTERM ? ExitCode::kTerminated : ExitCode::kInterrupted;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App app("ops: keeps the Laravel application's PostgreSQL database healthy", "ops");
+    GlobalArguments arguments;
+    int parse_exit = 0;
+    Selected selected = parse_command_line(app, arguments, argc, argv, parse_exit);
+    if (!selected.command) return parse_exit;
+
+    const CommandSpec& spec = *selected.spec;
+    Command& command = *selected.command;
+    RunContext run{new_run_id(), command.dry_run(), "UTC"};
+    try {
+        const GlobalOptions globals = validate_global_options(arguments);
+        command.validate();
+        setup_logging(globals.log_level, globals.log_format, run.dry_run);
+        const ResolvedConfig config = resolve_config(globals);
+        run.timezone = config.timezone;
+        if (!globals.database_url.empty() && conninfo_has_password(globals.database_url)) {
+            spdlog::warn(
+                "--database-url carries a password, which other users can read in the process "
+                "list; use DATABASE_URL, --env-file or ~/.pgpass instead");
+        }
+        install_signal_handlers();
+
+        std::optional<Session> session;
+        if (spec.traits.needs_database) {
+            spdlog::info("ops {} begin: run {}, {}, database {} (from {}), timezone {}; arguments: {}",
+                         spec.full_name(), run.run_id, version_text(),
+                         redact_conninfo(config.connection.conninfo), config.connection.source,
+                         run.timezone, describe_arguments(argc, argv));
+            session.emplace(config.connection,
+                            SessionSettings{"ops " + spec.full_name(), globals.statement_timeout,
+                                            globals.lock_timeout});
+        }
+        std::string status = "completed";
+        std::string error_text;
+        ExitCode code = ExitCode::kSuccess;
+        std::string hint;
+        {
+            std::optional<AdvisoryLock> lock;
+            if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
+            CommandEnv env{run, session ? &*session : nullptr};
+            try {
+                command.execute(env);
+                code = stop_requested() ? interrupted_code() : command.outcome();
+                if (stop_requested()) status = "interrupted";
+            } catch (const Error& e) {
+                code = e.code(), error_text = e.what(), hint = e.hint(), status = "failed";
+            } catch (const pqxx::broken_connection& e) {
+                code = ExitCode::kFailure, status = "failed";
+                error_text = "lost the connection to the database: " + std::string(e.what());
+                hint = "the summary shows what was committed; run the command again to continue";
+            } catch (const pqxx::sql_error& e) {
+                code = ExitCode::kFailure, status = "failed";
+                error_text = "database error (SQLSTATE " + e.sqlstate() + "): " + e.what();
+            } catch (const std::exception& e) {
+                code = ExitCode::kFailure, error_text = e.what(), status = "failed";
+            }
+            while (!error_text.empty() && error_text.back() == '\n') error_text.pop_back();
+            const Summary summary = frame_summary(spec, run, command, status, error_text);
+            if (spec.traits.records_run && command.changed_data() && session &&
+                session->connection().is_open()) {
+                record_run(*session, spec, run, summary);
+            }
+            render(summary, globals.output, std::cout);
+        }
+        if (code == ExitCode::kSuccess || code == ExitCode::kDriftFound) {
+            spdlog::info("ops {} completed successfully ({}ms)", spec.full_name(), run.elapsed().count());
+        } else {
+            spdlog::error("ops {} {} with exit code {} ({}ms)", spec.full_name(),
+                          status == "interrupted" ? "interrupted" : "aborted",
+                          static_cast<int>(code), run.elapsed().count());
+        }
+        if (!error_text.empty()) print_error(error_text, hint);
+        return static_cast<int>(code);
+    } catch (const Error& e) {
+        print_error(e.what(), e.hint());
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        print_error(e.what(), "");
+        return static_cast<int>(ExitCode::kFailure);
+    }
+}
+
+}  // namespace ops

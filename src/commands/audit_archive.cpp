@@ -1,0 +1,215 @@
+#include "ops/commands/audit_archive.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "ops/archive/archive_writer.hpp"
+#include "ops/core/values.hpp"
+#include "ops/db/clock.hpp"
+#include "ops/db/retry.hpp"
+#include "ops/output/progress.hpp"
+
+namespace ops {
+namespace {
+
+constexpr std::filesystem::perms kFolderPerms = std::filesystem::perms::owner_all |
+                                                std::filesystem::perms::group_read |
+                                                std::filesystem::perms::group_exec;
+
+}  // namespace
+
+CommandSpec AuditArchiveCommand::spec() {
+    CommandSpec spec;
+    spec.group = "audit";
+    spec.name = "archive";
+    spec.description = "Move old audit events into JSONL files and delete them from the table";
+    spec.examples =
+        "  ops audit archive --days 90 --dry-run\n"
+        "  ops audit archive --days 90 --dir /var/lib/app/audit-archives --gzip\n"
+        "  ops audit archive --before 2026-01-01 --channel web --channel api --max-runtime 2h";
+    spec.attach = [](CLI::App& app) {
+        auto command = std::make_unique<AuditArchiveCommand>();
+        Options& o = command->options_;
+        auto* days = app.add_option("--days", o.days, "archive rows older than N days (default 90)");
+        app.add_option("--before", o.before, "archive rows created before DATE[ HH:MM[:SS]]")
+            ->excludes(days);
+        app.add_option("--channel", o.channels, "only this channel (repeatable)");
+        app.add_option("--dir", o.dir, "archive folder (default storage/app/audit-archives)");
+        app.add_option("--batch-size", o.batch_size, "rows per transaction (default 10000)");
+        app.add_option("--limit", o.limit, "at most N rows this run");
+        app.add_option("--sleep", o.sleep_ms, "pause MS milliseconds between batches");
+        app.add_option("--max-runtime", o.max_runtime, "stop after the batch that passes DURATION");
+        app.add_flag("--gzip", o.gzip, "write .jsonl.gz");
+        app.add_flag("--dry-run", o.dry_run, "report what would be archived; change nothing");
+        return command;
+    };
+    return spec;
+}
+
+void AuditArchiveCommand::validate() {
+    limits_.days = parse_integer(options_.days, "--days", 1, 365000);
+    if (!options_.before.empty()) limits_.before = parse_local_datetime(options_.before, "--before");
+    limits_.batch_size = parse_integer(options_.batch_size, "--batch-size", 1, 1000000);
+    if (!options_.limit.empty()) {
+        limits_.max_rows = parse_integer(options_.limit, "--limit", 1, INT64_MAX / 2);
+    }
+    limits_.sleep = std::chrono::milliseconds(parse_integer(options_.sleep_ms, "--sleep", 0, 3600000));
+    if (!options_.max_runtime.empty()) {
+        limits_.max_runtime = parse_duration(options_.max_runtime, "--max-runtime");
+    }
+    for (const auto& channel : options_.channels) {
+        if (channel.empty()) throw UsageError("--channel: expected a channel name, got ''");
+    }
+    if (options_.dir.empty()) throw UsageError("--dir: expected a folder path, got ''");
+    selection_.channels = options_.channels;
+}
+
+void AuditArchiveCommand::execute(CommandEnv& env) {
+    check_folder(!env.run.is_dry_run());
+    plan(*env.session, env.run);
+    if (env.run.is_dry_run() || selected_ == 0) return;
+    archive(*env.session, env.run);
+}
+
+// A folder that is a file or not writable fails here, before any row is read.
+void AuditArchiveCommand::check_folder(bool create) const {
+    namespace fs = std::filesystem;
+    const fs::path dir = options_.dir;
+    std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+        throw UsageError("--dir: '" + dir.string() + "' exists and is not a folder");
+    }
+    if (!fs::exists(dir, ec)) {
+        if (!create) return;
+        fs::create_directories(dir, ec);
+        if (ec) throw UsageError("--dir: cannot create '" + dir.string() + "': " + ec.message());
+        fs::permissions(dir, kFolderPerms, ec);
+    }
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        throw UsageError("--dir: folder '" + dir.string() + "' is not writable");
+    }
+}
+
+void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
+    pqxx::read_transaction tx(session.connection());
+    Clock clock(tx, run.timezone);
+    if (limits_.before) {
+        if (clock.is_future(*limits_.before)) {
+            throw UsageError("--before: '" + options_.before + "' is in the future (now is " +
+                             clock.now() + " in " + run.timezone + ")");
+        }
+        selection_.cutoff = *limits_.before;
+    } else {
+        selection_.cutoff = clock.days_ago(limits_.days);
+    }
+    planned_ = AuditRepository(tx).count_by_channel(selection_);
+    for (const auto& channel : planned_) selected_ += channel.rows;
+    if (limits_.max_rows) selected_ = std::min(selected_, *limits_.max_rows);
+    data_file_ = std::filesystem::path(options_.dir) /
+                 archive_file_name(run.short_run_id(), options_.gzip);
+    spdlog::info("cutoff {} ({}): {} rows to archive into {}", selection_.cutoff, run.timezone,
+                 selected_, data_file_.string());
+}
+
+void AuditArchiveCommand::archive(Session& session, const RunContext& run) {
+    ArchiveWriter writer(data_file_, options_.gzip ? Compression::kGzip : Compression::kNone);
+    ProgressReporter progress("audit archive", selected_);
+    std::int64_t after_id = 0;
+    while (!should_stop(run)) {
+        const std::int64_t wanted =
+            std::min(limits_.batch_size, limits_.max_rows ? *limits_.max_rows - deleted_ : INT64_MAX);
+        const std::size_t taken = retry_transient("audit archive batch", [&] {
+            pqxx::work tx(session.connection());
+            const ArchivedBatch batch = AuditRepository(tx).take_batch(selection_, after_id, wanted);
+            for (std::size_t i = 0; i < batch.size(); ++i) writer.append_line(batch.json(i));
+            writer.sync();
+            tx.commit();
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                ++deleted_by_channel_[std::string(batch.channel(i))];
+                if (!manifest_.first_id) manifest_.first_id = batch.id(i);
+                manifest_.last_id = batch.id(i);
+                const std::string created(batch.created_at(i));
+                if (!manifest_.oldest_created_at || created < *manifest_.oldest_created_at) {
+                    manifest_.oldest_created_at = created;
+                }
+                if (!manifest_.newest_created_at || created > *manifest_.newest_created_at) {
+                    manifest_.newest_created_at = created;
+                }
+            }
+            return batch.size();
+        });
+        if (taken == 0) break;
+        deleted_ += static_cast<std::int64_t>(taken);
+        after_id = *manifest_.last_id;
+        progress.update(deleted_);
+        if (limits_.sleep.count() > 0 && !should_stop(run)) interruptible_sleep(limits_.sleep);
+    }
+    writer.finish();
+    write_manifest(writer, run);
+}
+
+bool AuditArchiveCommand::should_stop(const RunContext& run) const {
+    if (stop_requested()) return true;
+    if (limits_.max_rows && deleted_ >= *limits_.max_rows) return true;
+    if (limits_.max_runtime && run.elapsed() >= *limits_.max_runtime) {
+        const_cast<AuditArchiveCommand*>(this)->stopped_by_runtime_ = true;
+        return true;
+    }
+    return false;
+}
+
+void AuditArchiveCommand::write_manifest(const ArchiveWriter& writer, const RunContext& run) {
+    manifest_.data_file = writer.path().filename().string();
+    manifest_.run_id = run.run_id;
+    manifest_.compression = options_.gzip ? "gzip" : "none";
+    manifest_.cutoff = selection_.cutoff;
+    manifest_.channels = selection_.channels;
+    manifest_.timezone = run.timezone;
+    manifest_.rows = static_cast<std::int64_t>(writer.lines());
+    manifest_.bytes = writer.bytes_on_disk();
+    manifest_.sha256 = writer.sha256();
+    write_file_atomically(manifest_path_for(writer.path()), manifest_to_json(manifest_).dump(2) + "\n");
+}
+
+Summary AuditArchiveCommand::summary() const {
+    Summary s;
+    s["cutoff"] = selection_.cutoff.empty() ? nullptr : Summary(selection_.cutoff);
+    s["channels"] = selection_.channels.empty() ? Summary("all") : Summary(selection_.channels);
+    s["selected"] = selected_;
+    s["archived"] = deleted_;
+    s["deleted"] = deleted_;
+    Summary by_channel = Summary::object();
+    if (dry_run() == DryRun::kYes) {
+        for (const auto& c : planned_) by_channel[c.channel] = c.rows;
+    } else {
+        for (const auto& [channel, rows] : deleted_by_channel_) by_channel[channel] = rows;
+    }
+    s["by_channel"] = by_channel;
+    if (dry_run() == DryRun::kYes) {
+        std::string oldest, newest;
+        for (const auto& c : planned_) {
+            if (oldest.empty() || c.oldest < oldest) oldest = c.oldest;
+            if (newest.empty() || c.newest > newest) newest = c.newest;
+        }
+        s["oldest_created_at"] = oldest.empty() ? nullptr : Summary(oldest);
+        s["newest_created_at"] = newest.empty() ? nullptr : Summary(newest);
+        s["would_write"] = selected_ > 0 ? Summary::array({data_file_.string(),
+                                                           manifest_path_for(data_file_).string()})
+                                         : Summary::array();
+    } else {
+        s["oldest_created_at"] = manifest_.oldest_created_at ? Summary(*manifest_.oldest_created_at) : nullptr;
+        s["newest_created_at"] = manifest_.newest_created_at ? Summary(*manifest_.newest_created_at) : nullptr;
+        Summary files = Summary::array();
+        if (!manifest_.sha256.empty()) {
+            files.push_back({{"path", data_file_.string()},
+                             {"rows", manifest_.rows},
+                             {"bytes", manifest_.bytes},
+                             {"sha256", manifest_.sha256}});
+        }
+        s["files"] = files;
+    }
+    if (stopped_by_runtime_) s["stopped_by"] = "max-runtime";
+    return s;
+}
+
+}  // namespace ops

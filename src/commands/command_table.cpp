@@ -1,0 +1,16 @@
+#include "ops/commands/audit_archive.hpp"
+#include "ops/commands/command.hpp"
+#include "ops/commands/doctor.hpp"
+
+namespace ops {
+
+// Every command of the CLI, in the order `ops --help` lists them.
+const std::vector<CommandSpec>& command_table() {
+    static const std::vector<CommandSpec> table = {
+        DoctorCommand::spec(),
+        AuditArchiveCommand::spec(),
+    };
+    return table;
+}
+
+}  // namespace ops

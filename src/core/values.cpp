@@ -1,0 +1,71 @@
+#include "ops/core/values.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <regex>
+
+#include "ops/core/errors.hpp"
+
+namespace ops {
+namespace {
+
+std::int64_t to_int(const std::string& digits) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc() || end != digits.data() + digits.size()) return -1;
+    return value;
+}
+
+}  // namespace
+
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& option) {
+    static const std::regex kDuration("^([0-9]{1,9})(ms|s|m|h|d)$");
+    const UsageError error(option + ": expected a duration such as 500ms, 90s, 30m, 24h or 7d, got '" +
+                           text + "'");
+    if (text == "0") return std::chrono::milliseconds(0);
+    std::smatch match;
+    if (!std::regex_match(text, match, kDuration)) throw error;
+    const std::int64_t amount = to_int(match[1]);
+    const std::string unit = match[2];
+    if (unit == "ms") return std::chrono::milliseconds(amount);
+    if (unit == "s") return std::chrono::seconds(amount);
+    if (unit == "m") return std::chrono::minutes(amount);
+    if (unit == "h") return std::chrono::hours(amount);
+    return std::chrono::hours(24 * amount);
+}
+
+std::string parse_local_datetime(const std::string& text, const std::string& option) {
+    static const std::regex kDateTime(
+        "^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?$");
+    const UsageError error(option + ": expected a date or date-time 'YYYY-MM-DD[ HH:MM[:SS]]', got '" +
+                           text + "'");
+    std::smatch m;
+    if (!std::regex_match(text, m, kDateTime)) throw error;
+    const std::chrono::year_month_day date{std::chrono::year(static_cast<int>(to_int(m[1]))),
+                                           std::chrono::month(static_cast<unsigned>(to_int(m[2]))),
+                                           std::chrono::day(static_cast<unsigned>(to_int(m[3])))};
+    const auto field = [&](int i) { return m[i].matched ? to_int(m[i]) : 0; };
+    if (!date.ok() || field(4) > 23 || field(5) > 59 || field(6) > 59) throw error;
+    char out[20];
+    std::snprintf(out, sizeof out, "%s-%s-%s %02d:%02d:%02d", m[1].str().c_str(), m[2].str().c_str(),
+                  m[3].str().c_str(), static_cast<int>(field(4)), static_cast<int>(field(5)),
+                  static_cast<int>(field(6)));
+    return out;
+}
+
+std::int64_t parse_integer(const std::string& text, const std::string& option, std::int64_t min,
+                           std::int64_t max) {
+    static const std::regex kInteger("^-?[0-9]{1,18}$");
+    const std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    if (!std::regex_match(text, kInteger)) {
+        throw UsageError(option + ": expected " + range + ", got '" + text + "'");
+    }
+    std::int64_t value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    if (value < min || value > max) {
+        throw UsageError(option + ": expected " + range + ", got '" + text + "'");
+    }
+    return value;
+}
+
+}  // namespace ops

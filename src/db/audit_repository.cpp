@@ -1,0 +1,85 @@
+#include "ops/db/audit_repository.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace ops {
+namespace {
+
+// Channels travel as one JSON-array parameter: no SQL text is ever built from a name.
+constexpr const char* kMatches =
+    "created_at < $1::timestamp "
+    "AND ($2::json IS NULL OR channel IN (SELECT json_array_elements_text($2::json)))";
+
+// The channel filter as a JSON array, or a null parameter (all channels).
+class ChannelsParam {
+public:
+    explicit ChannelsParam(const AuditSelection& selection)
+        : json_(selection.channels.empty() ? "" : nlohmann::json(selection.channels).dump()) {}
+    const char* get() const { return json_.empty() ? nullptr : json_.c_str(); }
+
+private:
+    std::string json_;
+};
+
+}  // namespace
+
+std::vector<ChannelCount> AuditRepository::count_by_channel(const AuditSelection& selection) {
+    const auto rows = tx_.exec_params(
+        std::string("SELECT channel, count(*), to_char(min(created_at), 'YYYY-MM-DD HH24:MI:SS'), "
+                    "to_char(max(created_at), 'YYYY-MM-DD HH24:MI:SS') "
+                    "FROM audit_events WHERE ") +
+            kMatches + " GROUP BY channel ORDER BY count(*) DESC, channel",
+        selection.cutoff, ChannelsParam(selection).get());
+    std::vector<ChannelCount> counts;
+    for (const auto& row : rows) {
+        counts.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>(),
+                          row[2].as<std::string>(), row[3].as<std::string>()});
+    }
+    return counts;
+}
+
+ArchivedBatch AuditRepository::take_batch(const AuditSelection& selection, std::int64_t after_id,
+                                          std::int64_t limit) {
+    return ArchivedBatch(tx_.exec_params(
+        std::string("WITH taken AS ("
+                    "  DELETE FROM audit_events a WHERE a.id IN ("
+                    "    SELECT id FROM audit_events WHERE id > $3 AND ") +
+            kMatches +
+            "    ORDER BY id LIMIT $4)"
+            "  RETURNING a.id, a.channel, "
+            "    to_char(a.created_at, 'YYYY-MM-DD HH24:MI:SS') AS created_at, "
+            "    row_to_json(a)::text AS line) "
+            "SELECT id, channel, created_at, line FROM taken ORDER BY id",
+        selection.cutoff, ChannelsParam(selection).get(), after_id, limit));
+}
+
+std::vector<std::string> AuditRepository::column_names() {
+    const auto rows = tx_.exec(
+        "SELECT attname FROM pg_attribute "
+        "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum");
+    std::vector<std::string> names;
+    for (const auto& row : rows) names.push_back(row[0].as<std::string>());
+    return names;
+}
+
+RestoreCounts AuditRepository::restore_rows(const std::string& json_array) {
+    const auto row = tx_.exec_params1(
+        "WITH given AS (SELECT * FROM json_populate_recordset(NULL::audit_events, $1::json)), "
+        "inserted AS (INSERT INTO audit_events SELECT * FROM given "
+        "             ON CONFLICT (id) DO NOTHING RETURNING 1) "
+        "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM given)",
+        json_array);
+    const auto inserted = row[0].as<std::int64_t>();
+    return {inserted, row[1].as<std::int64_t>() - inserted};
+}
+
+std::int64_t AuditRepository::count_existing(const std::string& json_ids) {
+    return tx_.exec_params1(
+                  "SELECT count(*) FROM audit_events "
+                  "WHERE id IN (SELECT json_array_elements_text($1::json)::bigint)",
+                  json_ids)[0]
+        .as<std::int64_t>();
+}
+
+}  // namespace ops

@@ -1,0 +1,173 @@
+// Behaviour every command gets from the dispatcher: help, exit codes, configuration,
+// connection errors without secrets, the per-command lock, output formats.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "harness.hpp"
+
+using namespace ops_test;
+
+TEST_CASE("help lists doctor and the command groups, with exit codes") {
+    const auto result = run_ops({"--help"});
+    CHECK(result.exit_code == 0);
+    for (const char* word : {"doctor", "audit", "wa", "quota", "Exit codes", "75", "69", "78"}) {
+        CHECK(result.out.find(word) != std::string::npos);
+    }
+    const auto archive_help = run_ops({"audit", "archive", "--help"});
+    CHECK(archive_help.exit_code == 0);
+    CHECK(archive_help.out.find("Examples:") != std::string::npos);
+}
+
+TEST_CASE("version names the version, commit and build type") {
+    const auto result = run_ops({"--version"});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.rfind("ops 0.", 0) == 0);
+    CHECK(result.out.find("commit") != std::string::npos);
+    CHECK(result.out.find("build") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2 with one line naming the option") {
+    TestDatabase db;
+    struct Case {
+        std::vector<std::string> args;
+        std::string names;
+    };
+    const std::vector<Case> cases = {
+        {{"audit", "archive", "--no-such-option"}, "--no-such-option"},
+        {{"audit"}, "subcommand"},
+        {{"--output", "yaml", "doctor"}, "--output"},
+        {{"--log-level", "loud", "doctor"}, "--log-level"},
+        {{"--log-format", "xml", "doctor"}, "--log-format"},
+        {{"--statement-timeout", "soon", "doctor"}, "--statement-timeout"},
+        {{"--lock-timeout", "-1s", "doctor"}, "--lock-timeout"},
+        {{"--timezone", "Mars/Olympus", "doctor"}, "--timezone"},
+        {{"--timezone", "../../etc/passwd", "doctor"}, "--timezone"},
+        {{"--database-url", "postgresql://[bad", "doctor"}, "--database-url"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.args.back());
+        const auto result = run_ops(c.args, db.env());
+        CHECK(result.exit_code == 2);
+        CHECK(result.err.find(c.names) != std::string::npos);
+        CHECK(result.err.find("ops: error:") != std::string::npos);
+        CHECK(result.out.empty());
+    }
+}
+
+TEST_CASE("a missing env file is a configuration error (78)") {
+    const auto result = run_ops({"--env-file", "/nonexistent/.env", "doctor"});
+    CHECK(result.exit_code == 78);
+    CHECK(result.err.find("--env-file") != std::string::npos);
+}
+
+TEST_CASE("an env file without DB settings is a configuration error (78)") {
+    TempDir dir;
+    std::ofstream(dir.path() / ".env") << "APP_NAME=shop\n";
+    const auto result = run_ops({"--env-file", (dir.path() / ".env").string(), "doctor"});
+    CHECK(result.exit_code == 78);
+}
+
+TEST_CASE("the Laravel env file supplies the connection and the timezone") {
+    TestDatabase db;
+    TempDir dir;
+    std::ofstream(dir.path() / ".env")
+        << "# comment\nexport DB_HOST=127.0.0.1\nDB_PORT=\"" << required_env("OPS_TEST_PGPORT")
+        << "\"\nDB_DATABASE='" << db.name() << "'\nDB_USERNAME=postgres # inline comment\n"
+        << "APP_TIMEZONE=Asia/Jakarta\n";
+    const auto result = run_ops({"--env-file", (dir.path() / ".env").string(), "--output", "json",
+                                 "audit", "archive", "--dry-run"});
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.err.find("timezone Asia/Jakarta") != std::string::npos);
+    // Jakarta is UTC+7 all year: the cutoff is 90 days before Jakarta's wall clock.
+    const std::string expected =
+        db.scalar("SELECT to_char(now() AT TIME ZONE 'Asia/Jakarta' - interval '90 days', 'YYYY-MM-DD HH24')");
+    CHECK(result.json()["cutoff"].get<std::string>().substr(0, 13) == expected);
+}
+
+TEST_CASE("connection precedence: the flag wins over DATABASE_URL, which wins over the env file") {
+    TestDatabase db;
+    TempDir dir;
+    std::ofstream(dir.path() / ".env") << "DB_HOST=127.0.0.1\nDB_PORT=1\nDB_DATABASE=nowhere\n";
+    const std::string env_file = (dir.path() / ".env").string();
+    auto result = run_ops({"--env-file", env_file, "doctor"}, db.env());
+    CHECK(result.exit_code == 0);
+    result = run_ops({"--env-file", env_file, "--database-url", db.url(), "doctor"},
+                     {{"DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere"}});
+    CHECK(result.exit_code == 0);
+    result = run_ops({"--env-file", env_file, "doctor"});
+    CHECK(result.exit_code == 69);
+}
+
+TEST_CASE("an unreachable database exits 69") {
+    const auto result = run_ops({"doctor"}, {{"DATABASE_URL", "postgresql://postgres@127.0.0.1:1/app"}});
+    CHECK(result.exit_code == 69);
+    CHECK(result.err.find("cannot connect") != std::string::npos);
+}
+
+TEST_CASE("a wrong password exits 69 and no output shows any password") {
+    TestDatabase db;
+    const std::string port = required_env("OPS_TEST_PGPORT");
+    const std::string url = "postgresql://ops_pw:wrong-secret@127.0.0.1:" + port + "/" + db.name();
+    const auto result = run_ops({"--database-url", url, "doctor"});
+    CHECK(result.exit_code == 69);
+    CHECK(result.err.find("password authentication failed") != std::string::npos);
+    CHECK(result.err.find("wrong-secret") == std::string::npos);
+    CHECK(result.out.find("wrong-secret") == std::string::npos);
+    // The password on the command line draws a warning that points elsewhere.
+    CHECK(result.err.find("DATABASE_URL, --env-file or ~/.pgpass") != std::string::npos);
+
+    const auto kv = run_ops({"doctor"}, {{"DATABASE_URL", "host=127.0.0.1 port=" + port + " dbname=" +
+                                                              db.name() + " user=ops_pw password=also-wrong"}});
+    CHECK(kv.exit_code == 69);
+    CHECK(kv.err.find("also-wrong") == std::string::npos);
+    CHECK(kv.err.find("password=***") != std::string::npos);
+
+    const auto right = run_ops({"doctor"}, {{"DATABASE_URL", "postgresql://ops_pw:right-password@127.0.0.1:" +
+                                                                 port + "/" + db.name()}});
+    CHECK(right.exit_code == 0);
+    CHECK(right.err.find("right-password") == std::string::npos);
+}
+
+TEST_CASE("doctor passes on the application schema and names what is missing") {
+    TestDatabase db;
+    TempDir dir;
+    auto result = run_ops({"--output", "json", "doctor", "--dir", (dir.path() / "archives").string()}, db.env());
+    REQUIRE(result.exit_code == 0);
+    const auto summary = result.json();
+    CHECK(summary["problems"] == 0);
+    CHECK(summary["server_version"].get<std::string>().rfind("15", 0) == 0);
+
+    db.exec("ALTER TABLE wa_messages DROP COLUMN error_code");
+    db.exec("ALTER TABLE jobs ALTER COLUMN available_at TYPE text");
+    result = run_ops({"doctor", "--dir", (dir.path() / "archives").string()}, db.env());
+    CHECK(result.exit_code == 1);
+    CHECK(result.out.find("column error_code is missing") != std::string::npos);
+    CHECK(result.out.find("column available_at is text") != std::string::npos);
+}
+
+TEST_CASE("doctor reports an archive folder that is a file") {
+    TestDatabase db;
+    TempDir dir;
+    std::ofstream(dir.path() / "file") << "x";
+    const auto result = run_ops({"doctor", "--dir", (dir.path() / "file").string()}, db.env());
+    CHECK(result.exit_code == 1);
+    CHECK(result.out.find("not a folder") != std::string::npos);
+}
+
+TEST_CASE("the connection shows the command as application_name") {
+    TestDatabase db;
+    db.exec("CREATE FUNCTION slow_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM pg_sleep(3); RETURN OLD; END $$");
+    db.exec("CREATE TRIGGER slow BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION slow_count()");
+    db.exec("INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'x', now() - interval '400 days')");
+    TempDir dir;
+    Process process(ops_argv({"audit", "archive", "--dir", dir.path().string()}), db.env());
+    std::string seen;
+    for (int i = 0; i < 50 && seen.empty(); ++i) {
+        usleep(100000);
+        seen = db.scalar("SELECT coalesce(max(application_name), '') FROM pg_stat_activity "
+                         "WHERE application_name LIKE 'ops %' AND datname = current_database()");
+    }
+    CHECK(seen == "ops audit archive");
+    CHECK(process.wait().exit_code == 0);
+}

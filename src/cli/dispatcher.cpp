@@ -159,6 +159,96 @@ ExitCode interrupted_code() {
     return stop_signal() == SIGTERM ? ExitCode::kTerminated : ExitCode::kInterrupted;
 }
 
+// How a command's execution ended. Errors raised while it runs are reported together with
+// the summary of what it did; library exceptions are translated here, at the boundary.
+struct Outcome {
+    ExitCode code = ExitCode::kSuccess;
+    std::string status = "completed";
+    std::string error;
+    std::string hint;
+};
+
+Outcome execute_guarded(Command& command, CommandEnv& env) {
+    Outcome outcome;
+    try {
+        command.execute(env);
+        outcome.code = stop_requested() ? interrupted_code() : command.outcome();
+        if (stop_requested()) outcome.status = "interrupted";
+        return outcome;
+    } catch (const Error& e) {
+        outcome = {e.code(), "failed", e.what(), e.hint()};
+    } catch (const pqxx::broken_connection& e) {
+        outcome = {ExitCode::kFailure, "failed",
+                   "lost the connection to the database: " + std::string(e.what()),
+                   "the summary shows what was committed; run the command again to continue"};
+    } catch (const pqxx::sql_error& e) {
+        outcome = {ExitCode::kFailure, "failed",
+                   "database error (SQLSTATE " + e.sqlstate() + "): " + e.what(), ""};
+    } catch (const std::exception& e) {
+        outcome = {ExitCode::kFailure, "failed", e.what(), ""};
+    }
+    while (!outcome.error.empty() && (outcome.error.back() == '\n' || outcome.error.back() == ' ')) {
+        outcome.error.pop_back();
+    }
+    return outcome;
+}
+
+void log_end(const CommandSpec& spec, const RunContext& run, const Outcome& outcome) {
+    if (outcome.code == ExitCode::kSuccess || outcome.code == ExitCode::kDriftFound) {
+        spdlog::info("ops {} completed successfully ({}ms)", spec.full_name(), run.elapsed().count());
+    } else {
+        spdlog::error("ops {} {} with exit code {} ({}ms)", spec.full_name(),
+                      outcome.status == "interrupted" ? "interrupted" : "aborted",
+                      static_cast<int>(outcome.code), run.elapsed().count());
+    }
+}
+
+// The one start-up path: config, logging, begin line, connect, lock, execute, run record,
+// summary, end line. Errors before execution (bad options, no connection, lock held) are
+// thrown and leave nothing to summarise.
+int run_command(const CommandSpec& spec, Command& command, const GlobalArguments& arguments,
+                int argc, char** argv) {
+    RunContext run{new_run_id(), command.dry_run(), "UTC"};
+    const GlobalOptions globals = validate_global_options(arguments);
+    command.validate();
+    setup_logging(globals.log_level, globals.log_format, run.dry_run);
+    const ResolvedConfig config = resolve_config(globals);
+    run.timezone = config.timezone;
+    if (!globals.database_url.empty() && conninfo_has_password(globals.database_url)) {
+        spdlog::warn(
+            "--database-url carries a password, which other users can read in the process list; "
+            "use DATABASE_URL, --env-file or ~/.pgpass instead");
+    }
+    install_signal_handlers();
+    spdlog::info("ops {} begin: run {}, {}, {}timezone {}; arguments: {}", spec.full_name(),
+                 run.run_id, version_text(),
+                 spec.traits.needs_database ? "database " + redact_conninfo(config.connection.conninfo) +
+                                                  " (from " + config.connection.source + "), "
+                                            : std::string(),
+                 run.timezone, describe_arguments(argc, argv));
+
+    std::optional<Session> session;
+    if (spec.traits.needs_database) {
+        session.emplace(config.connection, SessionSettings{"ops " + spec.full_name(),
+                                                           globals.statement_timeout,
+                                                           globals.lock_timeout});
+    }
+    std::optional<AdvisoryLock> lock;
+    if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
+
+    CommandEnv env{run, session ? &*session : nullptr};
+    const Outcome outcome = execute_guarded(command, env);
+    const Summary summary = frame_summary(spec, run, command, outcome.status, outcome.error);
+    if (spec.traits.records_run && command.changed_data() && session &&
+        session->connection().is_open()) {
+        record_run(*session, spec, run, summary);
+    }
+    render(summary, globals.output, std::cout);
+    log_end(spec, run, outcome);
+    if (!outcome.error.empty()) print_error(outcome.error, outcome.hint);
+    return static_cast<int>(outcome.code);
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -167,74 +257,8 @@ int run_cli(int argc, char** argv) {
     int parse_exit = 0;
     Selected selected = parse_command_line(app, arguments, argc, argv, parse_exit);
     if (!selected.command) return parse_exit;
-
-    const CommandSpec& spec = *selected.spec;
-    Command& command = *selected.command;
-    RunContext run{new_run_id(), command.dry_run(), "UTC"};
     try {
-        const GlobalOptions globals = validate_global_options(arguments);
-        command.validate();
-        setup_logging(globals.log_level, globals.log_format, run.dry_run);
-        const ResolvedConfig config = resolve_config(globals);
-        run.timezone = config.timezone;
-        if (!globals.database_url.empty() && conninfo_has_password(globals.database_url)) {
-            spdlog::warn(
-                "--database-url carries a password, which other users can read in the process "
-                "list; use DATABASE_URL, --env-file or ~/.pgpass instead");
-        }
-        install_signal_handlers();
-
-        std::optional<Session> session;
-        if (spec.traits.needs_database) {
-            spdlog::info("ops {} begin: run {}, {}, database {} (from {}), timezone {}; arguments: {}",
-                         spec.full_name(), run.run_id, version_text(),
-                         redact_conninfo(config.connection.conninfo), config.connection.source,
-                         run.timezone, describe_arguments(argc, argv));
-            session.emplace(config.connection,
-                            SessionSettings{"ops " + spec.full_name(), globals.statement_timeout,
-                                            globals.lock_timeout});
-        }
-        std::string status = "completed";
-        std::string error_text;
-        ExitCode code = ExitCode::kSuccess;
-        std::string hint;
-        {
-            std::optional<AdvisoryLock> lock;
-            if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
-            CommandEnv env{run, session ? &*session : nullptr};
-            try {
-                command.execute(env);
-                code = stop_requested() ? interrupted_code() : command.outcome();
-                if (stop_requested()) status = "interrupted";
-            } catch (const Error& e) {
-                code = e.code(), error_text = e.what(), hint = e.hint(), status = "failed";
-            } catch (const pqxx::broken_connection& e) {
-                code = ExitCode::kFailure, status = "failed";
-                error_text = "lost the connection to the database: " + std::string(e.what());
-                hint = "the summary shows what was committed; run the command again to continue";
-            } catch (const pqxx::sql_error& e) {
-                code = ExitCode::kFailure, status = "failed";
-                error_text = "database error (SQLSTATE " + e.sqlstate() + "): " + e.what();
-            } catch (const std::exception& e) {
-                code = ExitCode::kFailure, error_text = e.what(), status = "failed";
-            }
-            while (!error_text.empty() && error_text.back() == '\n') error_text.pop_back();
-            const Summary summary = frame_summary(spec, run, command, status, error_text);
-            if (spec.traits.records_run && command.changed_data() && session &&
-                session->connection().is_open()) {
-                record_run(*session, spec, run, summary);
-            }
-            render(summary, globals.output, std::cout);
-        }
-        if (code == ExitCode::kSuccess || code == ExitCode::kDriftFound) {
-            spdlog::info("ops {} completed successfully ({}ms)", spec.full_name(), run.elapsed().count());
-        } else {
-            spdlog::error("ops {} {} with exit code {} ({}ms)", spec.full_name(),
-                          status == "interrupted" ? "interrupted" : "aborted",
-                          static_cast<int>(code), run.elapsed().count());
-        }
-        if (!error_text.empty()) print_error(error_text, hint);
-        return static_cast<int>(code);
+        return run_command(*selected.spec, *selected.command, arguments, argc, argv);
     } catch (const Error& e) {
         print_error(e.what(), e.hint());
         return static_cast<int>(e.code());

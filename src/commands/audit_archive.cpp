@@ -65,6 +65,7 @@ void AuditArchiveCommand::validate() {
 }
 
 void AuditArchiveCommand::execute(CommandEnv& env) {
+    resolve_cutoff(*env.session, env.run);
     check_folder(!env.run.is_dry_run());
     plan(*env.session, env.run);
     if (env.run.is_dry_run() || selected_ == 0) return;
@@ -90,7 +91,7 @@ void AuditArchiveCommand::check_folder(bool create) const {
     }
 }
 
-void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
+void AuditArchiveCommand::resolve_cutoff(Session& session, const RunContext& run) {
     pqxx::read_transaction tx(session.connection());
     Clock clock(tx, run.timezone);
     if (limits_.before) {
@@ -102,6 +103,10 @@ void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
     } else {
         selection_.cutoff = clock.days_ago(limits_.days);
     }
+}
+
+void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
+    pqxx::read_transaction tx(session.connection());
     planned_ = AuditRepository(tx).count_by_channel(selection_);
     for (const auto& channel : planned_) selected_ += channel.rows;
     if (limits_.max_rows) selected_ = std::min(selected_, *limits_.max_rows);

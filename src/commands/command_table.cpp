@@ -1,4 +1,6 @@
 #include "ops/commands/audit_archive.hpp"
+#include "ops/commands/audit_restore.hpp"
+#include "ops/commands/audit_verify.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/commands/doctor.hpp"
 
@@ -9,6 +11,8 @@ const std::vector<CommandSpec>& command_table() {
     static const std::vector<CommandSpec> table = {
         DoctorCommand::spec(),
         AuditArchiveCommand::spec(),
+        AuditVerifyCommand::spec(),
+        AuditRestoreCommand::spec(),
     };
     return table;
 }

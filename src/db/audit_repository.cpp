@@ -53,22 +53,42 @@ ArchivedBatch AuditRepository::take_batch(const AuditSelection& selection, std::
         selection.cutoff, ChannelsParam(selection).get(), after_id, limit));
 }
 
-std::vector<std::string> AuditRepository::column_names() {
+std::vector<ColumnType> AuditRepository::columns() {
     const auto rows = tx_.exec(
-        "SELECT attname FROM pg_attribute "
-        "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
-        "ORDER BY attnum");
-    std::vector<std::string> names;
-    for (const auto& row : rows) names.push_back(row[0].as<std::string>());
-    return names;
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
+        "       a.atttypid IN ('json'::regtype, 'jsonb'::regtype), t.typcategory = 'A' "
+        "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = 'audit_events'::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum");
+    std::vector<ColumnType> columns;
+    for (const auto& row : rows) {
+        columns.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<bool>(),
+                           row[3].as<bool>()});
+    }
+    return columns;
 }
 
-RestoreCounts AuditRepository::restore_rows(const std::string& json_array) {
+RestoreCounts AuditRepository::restore_rows(const std::string& json_array,
+                                            const std::vector<ColumnType>& columns) {
+    // Identifiers and types come from the catalog (quoted here), values only from $1.
+    std::string names, values;
+    for (const auto& column : columns) {
+        const std::string key = tx_.quote(column.name);
+        std::string value;
+        if (column.is_array) {
+            value = "CASE WHEN json_typeof(r -> " + key + ") = 'array' THEN ARRAY(SELECT "
+                    "json_array_elements_text(r -> " + key + "))::" + column.type + " END";
+        } else {
+            value = "(r ->> " + key + ")::" + column.type;
+        }
+        names += (names.empty() ? "" : ", ") + tx_.quote_name(column.name);
+        values += (values.empty() ? "" : ", ") + value;
+    }
     const auto row = tx_.exec_params1(
-        "WITH given AS (SELECT * FROM json_populate_recordset(NULL::audit_events, $1::json)), "
-        "inserted AS (INSERT INTO audit_events SELECT * FROM given "
-        "             ON CONFLICT (id) DO NOTHING RETURNING 1) "
-        "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM given)",
+        "WITH given AS (SELECT value AS r FROM json_array_elements($1::json)), "
+        "inserted AS (INSERT INTO audit_events (" + names + ") SELECT " + values +
+            " FROM given ON CONFLICT (id) DO NOTHING RETURNING 1) "
+            "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM given)",
         json_array);
     const auto inserted = row[0].as<std::int64_t>();
     return {inserted, row[1].as<std::int64_t>() - inserted};

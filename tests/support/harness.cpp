@@ -154,6 +154,8 @@ TestDatabase::~TestDatabase() {
     }
 }
 
+void TestDatabase::reconnect() { connection_ = std::make_unique<pqxx::connection>(url()); }
+
 std::string TestDatabase::url() const { return admin_url(name_); }
 
 Env TestDatabase::env() const { return {{"DATABASE_URL", url()}}; }

@@ -63,6 +63,7 @@ public:
     std::string url() const;           // postgresql://postgres@127.0.0.1:PORT/NAME
     Env env() const;                   // {DATABASE_URL: url()}
     pqxx::connection& connection() { return *connection_; }
+    void reconnect();  // after the cluster restarted
 
     void exec(const std::string& sql);
     std::int64_t count(const std::string& sql);   // first column of one row

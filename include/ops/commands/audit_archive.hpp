@@ -48,6 +48,7 @@ private:
         std::optional<std::chrono::milliseconds> max_runtime;
     };
 
+    void resolve_cutoff(Session& session, const RunContext& run);
     void check_folder(bool create) const;
     void plan(Session& session, const RunContext& run);
     void archive(Session& session, const RunContext& run);

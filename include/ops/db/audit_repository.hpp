@@ -42,6 +42,13 @@ private:
     pqxx::result rows_;
 };
 
+struct ColumnType {
+    std::string name;
+    std::string type;  // format_type(), e.g. "timestamp(0) without time zone"
+    bool is_json = false;
+    bool is_array = false;
+};
+
 struct RestoreCounts {
     std::int64_t inserted = 0;
     std::int64_t skipped_existing = 0;
@@ -61,12 +68,15 @@ public:
     ArchivedBatch take_batch(const AuditSelection& selection, std::int64_t after_id,
                              std::int64_t limit);
 
-    // The table's column names, for checking an archive file before restoring it.
-    std::vector<std::string> column_names();
+    // The table's columns, for checking an archive file before restoring it.
+    std::vector<ColumnType> columns();
 
-    // Inserts rows given as a JSON array of objects keyed by column, keeping their ids;
-    // rows whose id exists are skipped.
-    RestoreCounts restore_rows(const std::string& json_array);
+    // Inserts rows given as a JSON array of objects keyed by column name, keeping their ids;
+    // rows whose id exists are skipped. Only `columns` are filled (the rest take their
+    // defaults). The values of json columns come as strings holding their JSON text:
+    // PostgreSQL refuses to parse a document with a \u0000 outside a string it can
+    // keep as json, which an archived json column may hold.
+    RestoreCounts restore_rows(const std::string& json_array, const std::vector<ColumnType>& columns);
 
     // How many ids of a JSON array of ids exist already (what a restore would skip).
     std::int64_t count_existing(const std::string& json_ids);

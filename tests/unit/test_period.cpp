@@ -5,7 +5,7 @@
 
 using namespace ops;
 
-TEST_CASE("PERIOD accepts YYYY-MM, current and previous") {
+TEST_CASE("quota period: PERIOD accepts YYYY-MM, current and previous") {
     const auto month = parse_period_argument("2026-01");
     CHECK(month.kind == PeriodArgument::Kind::kMonth);
     CHECK(month.year == 2026);
@@ -15,7 +15,7 @@ TEST_CASE("PERIOD accepts YYYY-MM, current and previous") {
     CHECK(parse_period_argument("previous").kind == PeriodArgument::Kind::kPrevious);
 }
 
-TEST_CASE("PERIOD rejects anything else, naming PERIOD and the accepted form") {
+TEST_CASE("quota period: PERIOD rejects anything else, naming PERIOD and the accepted form") {
     for (const char* bad : {"", "2026-13", "2026-00", "2026-1", "26-01", "2026/01", "2026-01-01",
                             "0000-01", "202601", " 2026-01", "2026-01 ", "-2026-01", "2026-0a",
                             "Current", "CURRENT", "prev", "next", "2026-01'; --", "２０２６-01"}) {
@@ -27,7 +27,7 @@ TEST_CASE("PERIOD rejects anything else, naming PERIOD and the accepted form") {
                                                             Catch::Contains("'2026-13'"));
 }
 
-TEST_CASE("a period is a half-open range of wall times") {
+TEST_CASE("quota period: a period is a half-open range of wall times") {
     const Period jan(2026, 1);
     CHECK(jan.text() == "2026-01");
     CHECK(jan.first_moment() == "2026-01-01 00:00:00");
@@ -43,7 +43,7 @@ TEST_CASE("a period is a half-open range of wall times") {
     CHECK_THROWS(Period(0, 1));
 }
 
-TEST_CASE("current and previous resolve from the local clock") {
+TEST_CASE("quota period: current and previous resolve from the local clock") {
     const auto current = parse_period_argument("current");
     const auto previous = parse_period_argument("previous");
     CHECK(resolve_period(current, "2026-03-31 23:59:59").text() == "2026-03");

@@ -4,7 +4,8 @@
 
 using namespace ops;
 
-TEST_CASE("in scope: tenants with a row, and tenants without one that have counted orders") {
+TEST_CASE(
+    "quota tally: in scope: tenants with a row, and tenants without one that have counted orders") {
     const std::vector<RecordedUsage> rows = {{1, 5, 10}, {3, 2, std::nullopt}, {4, 7, 3}};
     const std::vector<std::pair<std::int64_t, std::int64_t>> counts = {
         {1, 5}, {2, 4}, {3, 0}, {4, 9}, {5, 0}};
@@ -23,7 +24,8 @@ TEST_CASE("in scope: tenants with a row, and tenants without one that have count
     CHECK_FALSE(checks[0].over_quota());
 }
 
-TEST_CASE("a row the run inserted itself is a missing row even when its count is zero") {
+TEST_CASE(
+    "quota tally: a row the run inserted itself is a missing row even when its count is zero") {
     const auto checks = check_usage({{7, std::nullopt, std::nullopt}}, {{7, 0}});
     REQUIRE(checks.size() == 1);
     CHECK(checks[0].missing_row());
@@ -31,7 +33,7 @@ TEST_CASE("a row the run inserted itself is a missing row even when its count is
     CHECK(checks[0].delta() == 0);
 }
 
-TEST_CASE("the tally counts, sorts drift by size and lists changes by tenant") {
+TEST_CASE("quota tally: the tally counts, sorts drift by size and lists changes by tenant") {
     ReconcileTally tally;
     tally.add(check_usage({{1, 5, 10}, {2, 9, 3}, {3, 3, std::nullopt}},
                           {{1, 5}, {2, 4}, {3, 4}, {4, 8}}));

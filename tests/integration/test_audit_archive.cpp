@@ -348,7 +348,8 @@ TEST_CASE("kill -9 at random moments loses nothing: table plus restored files eq
     for (const auto& f : data_files(dir.path())) verify.push_back(f);
     const auto verified = run_ops(verify);
     CHECK(verified.exit_code == (data_files(dir.path()).size() > 1 ? 1 : 0));
-    for (const auto& file : verified.json()["files"]) {
+    const auto report = verified.json();
+    for (const auto& file : report["files"]) {
         if (file["manifest"] == true) CHECK(file["status"] == "sound");
         if (file["manifest"] == false) CHECK(file["status"].get<std::string>().find("no manifest") != std::string::npos);
     }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, build `ops` twice (release-like with warnings
+# as errors, and with AddressSanitizer + UndefinedBehaviorSanitizer), and run every test
+# (unit, integration against a throwaway PostgreSQL cluster, the Laravel worker test, and
+# the sanitizer build's tests) in one CTest run. Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+jobs=$(nproc)
+
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOPS_SANITIZE=ON \
+    -DOPS_TEST_PGPORT=55432 -DOPS_TEST_CLUSTER_DIR_OVERRIDE="$PWD/build/test-cluster" >/dev/null
+cmake --build build-asan -j "$jobs"
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPS_TEST_PGPORT=55432 \
+    -DOPS_SANITIZER_BUILD_DIR="$PWD/build-asan" >/dev/null
+cmake --build build -j "$jobs"
+
+cd build
+exec ctest --output-on-failure --timeout 900

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
@@ -59,7 +60,11 @@ CommandSpec QuotaReconcileCommand::spec() {
             "current)");
         app.add_option("--tenant", o->tenants, "only this tenant id (repeatable)")
             ->allow_extra_args(false);
-        app.add_option("--batch-size", o->batch_size, "tenants per transaction (default 500)");
+        app.add_option("--batch-size", o->batch_size,
+                       "at most N tenants per transaction (default 500)");
+        app.add_option("--batch-orders", o->batch_orders,
+                       "close a batch once its tenants' recorded usage reaches N orders "
+                       "(default 10000): bounds how long the application may wait");
         app.add_flag("--dry-run", o->dry_run, "report the drift; change nothing");
         app.add_flag("--fail-on-drift", o->fail_on_drift, "exit 3 when any drift was found");
         return command;
@@ -82,41 +87,54 @@ void QuotaReconcileCommand::validate() {
     tenant_filter_.erase(std::unique(tenant_filter_.begin(), tenant_filter_.end()),
                          tenant_filter_.end());
     batch_size_ = parse_integer(options_.batch_size, "--batch-size", 1, kMaxBatchSize);
+    batch_orders_ = parse_integer(options_.batch_orders, "--batch-orders", 1, INT32_MAX);
 }
 
 void QuotaReconcileCommand::execute(CommandEnv& env) {
     plan(*env.session, env.run);
     const bool dry = env.run.is_dry_run();
-    const auto total = static_cast<std::ptrdiff_t>(candidates_.size());
-    ProgressReporter progress("quota reconcile", total);
-    for (std::ptrdiff_t at = 0; at < total && !stop_requested(); at += batch_size_) {
-        const std::ptrdiff_t end = std::min<std::ptrdiff_t>(at + batch_size_, total);
-        const std::vector<std::int64_t> tenants(candidates_.begin() + at,
-                                                candidates_.begin() + end);
+    ProgressReporter progress("quota reconcile", static_cast<std::int64_t>(candidates_.size()));
+    for (const auto& [begin, end] : batches_) {
+        if (stop_requested()) break;
+        const std::vector<std::int64_t> tenants(
+            candidates_.begin() + static_cast<std::ptrdiff_t>(begin),
+            candidates_.begin() + static_cast<std::ptrdiff_t>(end));
+        const auto started = std::chrono::steady_clock::now();
         const auto checks = dry ? check_batch(*env.session, tenants)
                                 : reconcile_batch(*env.session, env.run, tenants);
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started);
+        longest_batch_ = std::max(longest_batch_, took);
+        spdlog::debug("tenants {}..{}: {} in scope, {} ms", tenants.front(), tenants.back(),
+                      checks.size(), took.count());
         tally_.add(checks);
         if (!dry && !checks.empty()) committed_ = true;
-        progress.update(end);
+        progress.update(static_cast<std::int64_t>(end));
     }
     spdlog::info("period {}: {} tenants checked, {} drifted ({} {}, {} {}), {} over quota",
                  period_.period, tally_.checked(), tally_.drifted(), dry ? "to insert" : "inserted",
                  tally_.inserted(), dry ? "to update" : "updated", tally_.updated(),
-                 tally_.over_quota().size());
+                 tally_.over_quota_count());
 }
 
-// Resolves the month on the database clock in the application's timezone, and lists the
-// tenants to visit: the --tenant ids, or every tenant.
+// Resolves the month on the database clock in the application's timezone, lists the tenants
+// to visit (all, or those of --tenant) and splits them into batches: at most --batch-size
+// tenants, and about --batch-orders orders to count (judged by the recorded usage).
 void QuotaReconcileCommand::plan(Session& session, const RunContext& run) {
     pqxx::read_transaction tx(session.connection());
     const Period period = resolve_period(period_argument_, Clock(tx, run.timezone).now());
     period_ = {period.text(), period.first_moment(), period.end_moment()};
-    candidates_ =
-        tenant_filter_.empty() ? QuotaRepository(tx).candidate_tenants(period_) : tenant_filter_;
+    std::vector<std::int64_t> expected;
+    for (const auto& candidate : QuotaRepository(tx).candidate_tenants(period_, tenant_filter_)) {
+        candidates_.push_back(candidate.tenant_id);
+        expected.push_back(candidate.recorded);
+    }
+    batches_ = split_batches(expected, batch_size_, batch_orders_);
     spdlog::info(
-        "period {} ({}): orders created from {} until before {}; {} tenants to visit in batches of "
-        "{}",
-        period_.period, run.timezone, period_.from, period_.until, candidates_.size(), batch_size_);
+        "period {} ({}): orders created from {} until before {}; {} tenants to visit in {} "
+        "batches",
+        period_.period, run.timezone, period_.from, period_.until, candidates_.size(),
+        batches_.size());
 }
 
 // One batch, one transaction; see the class comment for why the order of steps makes it exact.
@@ -172,6 +190,7 @@ Summary QuotaReconcileCommand::summary() const {
     s["drift"] = tally_.drift();
     s["over_quota"] = tally_.over_quota();
     if (dry_run() == DryRun::kNo) s["changes"] = tally_.changes();
+    s["longest_batch_ms"] = longest_batch_.count();
     return s;
 }
 

@@ -34,6 +34,26 @@ std::vector<UsageCheck> check_usage(
     return checks;
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> split_batches(
+    const std::vector<std::int64_t>& expected_orders, std::int64_t max_tenants,
+    std::int64_t max_orders) {
+    std::vector<std::pair<std::size_t, std::size_t>> batches;
+    std::size_t begin = 0;
+    std::int64_t orders = 0;
+    for (std::size_t i = 0; i < expected_orders.size(); ++i) {
+        const std::int64_t expected = std::max<std::int64_t>(expected_orders[i], 0);
+        const auto tenants = static_cast<std::int64_t>(i - begin);
+        if (i > begin && (tenants >= max_tenants || orders + expected > max_orders)) {
+            batches.emplace_back(begin, i);
+            begin = i;
+            orders = 0;
+        }
+        orders += expected;
+    }
+    if (begin < expected_orders.size()) batches.emplace_back(begin, expected_orders.size());
+    return batches;
+}
+
 void ReconcileTally::add(const std::vector<UsageCheck>& checks) {
     for (const auto& check : checks) {
         ++checked_;

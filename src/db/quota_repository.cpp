@@ -35,15 +35,22 @@ constexpr const char* kRowsOfTenants =
 
 }  // namespace
 
-std::vector<std::int64_t> QuotaRepository::candidate_tenants(const QuotaPeriod& period) {
+std::vector<Candidate> QuotaRepository::candidate_tenants(const QuotaPeriod& period,
+                                                          const std::vector<std::int64_t>& only) {
+    const std::string filter = only.empty() ? "" : ids_json(only);
     const auto rows = tx_.exec_params(
-        "SELECT id FROM tenants "
-        "UNION SELECT tenant_id FROM quota_usages WHERE period = $1::bpchar "
-        "ORDER BY 1",
-        period.period);
-    std::vector<std::int64_t> tenants;
+        "SELECT t.id, greatest(coalesce(q.used, 0), 0) "
+        "FROM (SELECT id FROM tenants "
+        "      UNION SELECT tenant_id FROM quota_usages WHERE period = $1::bpchar) AS t "
+        "LEFT JOIN quota_usages q ON q.tenant_id = t.id AND q.period = $1::bpchar "
+        "WHERE $2::json IS NULL OR t.id IN (SELECT json_array_elements_text($2::json)::bigint) "
+        "ORDER BY t.id",
+        period.period, filter.empty() ? nullptr : filter.c_str());
+    std::vector<Candidate> tenants;
     tenants.reserve(rows.size());
-    for (const auto& row : rows) tenants.push_back(row[0].as<std::int64_t>());
+    for (const auto& row : rows) {
+        tenants.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>()});
+    }
     return tenants;
 }
 

@@ -267,8 +267,8 @@ TEST_CASE("quota reconcile: a row without orders becomes 0, orders without a row
     add_order(db, 2, "paid", "2025-03-06 08:00:00");
     add_order(db, 3, "cancelled", "2025-03-05 08:00:00");  // tenant 3: nothing counted, no row
     // Tenant 4 has nothing at all.
-    const std::string now_before = db.scalar(
-        "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')");
+    const std::string now_before =
+        db.scalar("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')");
 
     const auto result = reconcile(db, {kPeriod});
     REQUIRE(result.exit_code == 0);
@@ -307,11 +307,11 @@ TEST_CASE("quota reconcile: --tenant narrows the run, other tenants and periods 
         quota_rows(db, "period <> '2025-03' OR tenant_id NOT IN (4, 5, 6)");
     const auto counts = true_counts(db);
 
-    const auto result =
-        reconcile(db, {kPeriod, "--tenant", "5", "--tenant", "4", "--tenant=6", "--tenant", "5"});
+    const auto result = reconcile(db, {kPeriod, "--tenant", "5", "--tenant", "4", "--tenant=6",
+                                       "--tenant", "5", "--tenant", "999999"});
     REQUIRE(result.exit_code == 0);
     const auto summary = result.json();
-    CHECK(summary["tenants"] == json::parse("[4,5,6]"));
+    CHECK(summary["tenants"] == json::parse("[4,5,6,999999]"));
     CHECK(summary["tenants_checked"] == 3);
     for (int tenant : {4, 5, 6}) CHECK(used_of(db, tenant) == counts.at(tenant));
     CHECK(quota_rows(db, "period <> '2025-03' OR tenant_id NOT IN (4, 5, 6)") == untouched_before);
@@ -442,6 +442,25 @@ TEST_CASE("quota reconcile: tenants over quota are listed after reconciling") {
     CHECK(result.json()["over_quota"] == expected);
 }
 
+TEST_CASE(
+    "quota reconcile: batches hold at most --batch-size tenants and about --batch-orders orders") {
+    TestDatabase db;
+    add_tenants(db, 6);
+    for (int tenant = 1; tenant <= 6; ++tenant) {
+        add_usage(db, tenant, kPeriod, tenant == 3 ? 50 : 4);
+        add_order(db, tenant, "paid", "2025-03-02 10:00:00");
+    }
+    const auto result = run_ops({"--log-level", "debug", "quota", "reconcile", kPeriod,
+                                 "--batch-size", "2", "--batch-orders", "10"},
+                                db.env());
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.err.find("6 tenants to visit in 4 batches") != std::string::npos);
+    for (const char* batch : {"tenants 1..2:", "tenants 3..3:", "tenants 4..5:", "tenants 6..6:"}) {
+        CHECK(result.err.find(batch) != std::string::npos);
+    }
+    for (int tenant = 1; tenant <= 6; ++tenant) CHECK(used_of(db, tenant) == 1);
+}
+
 TEST_CASE("quota reconcile: current and previous are months of the application's clock") {
     TestDatabase db;
     add_tenants(db, 1);
@@ -494,6 +513,8 @@ TEST_CASE("quota reconcile: bad PERIOD and options exit 2 and name what is wrong
         {{"--batch-size", "many"}, "--batch-size"},
         {{"--batch-size", ""}, "--batch-size"},
         {{"--batch-size", "10001"}, "--batch-size"},
+        {{"--batch-orders", "0"}, "--batch-orders"},
+        {{"--batch-orders", "1k"}, "--batch-orders"},
         {{"--dry-run=maybe"}, "--dry-run"},
         {{"--fail-on-drift=perhaps"}, "--fail-on-drift"},
         {{"--no-such-option"}, "--no-such-option"},

@@ -67,3 +67,13 @@ TEST_CASE("quota tally: the tally counts, sorts drift by size and lists changes 
     CHECK(changes[2]["previous"].is_null());
     CHECK(changes[2]["new"] == 8);
 }
+
+TEST_CASE("quota batches: at most N tenants and about M expected orders per batch") {
+    using Batches = std::vector<std::pair<std::size_t, std::size_t>>;
+    CHECK(split_batches({}, 500, 100).empty());
+    CHECK(split_batches({1, 1, 1, 1, 1}, 2, 100) == Batches{{0, 2}, {2, 4}, {4, 5}});
+    CHECK(split_batches({40, 40, 40, 10, 0, 0}, 500, 100) == Batches{{0, 2}, {2, 6}});
+    // A tenant larger than the budget gets a batch of its own; negative counts weigh nothing.
+    CHECK(split_batches({5, 500, 5, -3, 90}, 500, 100) == Batches{{0, 1}, {1, 2}, {2, 5}});
+    CHECK(split_batches({100, 100}, 500, 100) == Batches{{0, 1}, {1, 2}});
+}

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ class QuotaReconcileCommand : public Command {
         bool period_given = false;
         std::vector<std::string> tenants;
         std::string batch_size = "500";
+        std::string batch_orders = "10000";
         bool dry_run = false;
         bool fail_on_drift = false;
     };
@@ -48,11 +50,14 @@ class QuotaReconcileCommand : public Command {
     PeriodArgument period_argument_;
     std::vector<std::int64_t> tenant_filter_;  // ascending, unique; empty: all tenants
     std::int64_t batch_size_ = 500;
+    std::int64_t batch_orders_ = 10000;
 
     QuotaPeriod period_;
     std::vector<std::int64_t> candidates_;
+    std::vector<std::pair<std::size_t, std::size_t>> batches_;  // [begin, end) in candidates_
     ReconcileTally tally_;
     bool committed_ = false;
+    std::chrono::milliseconds longest_batch_{0};  // how long a batch held its row locks at most
 };
 
 }  // namespace ops

@@ -37,6 +37,14 @@ std::vector<UsageCheck> check_usage(
     const std::vector<RecordedUsage>& rows,
     const std::vector<std::pair<std::int64_t, std::int64_t>>& counts);
 
+// Splits tenants (in order, each with its expected number of orders) into consecutive batches
+// of at most `max_tenants` tenants whose expected orders stay within `max_orders`; a tenant
+// that alone exceeds it gets a batch of its own. Returns [begin, end) index pairs. The expected
+// orders (the recorded `used`) bound how long a batch counts, and so holds its row locks.
+std::vector<std::pair<std::size_t, std::size_t>> split_batches(
+    const std::vector<std::int64_t>& expected_orders, std::int64_t max_tenants,
+    std::int64_t max_orders);
+
 // Totals and lists over all batches of a run, rendered into its summary.
 class ReconcileTally {
   public:

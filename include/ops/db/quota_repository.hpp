@@ -16,6 +16,13 @@ struct QuotaPeriod {
     std::string until;   // first moment of the next month
 };
 
+// A tenant to visit, with the `used` its row records (0 without a row): how many orders
+// counting it will read, about.
+struct Candidate {
+    std::int64_t tenant_id = 0;
+    std::int64_t recorded = 0;
+};
+
 // A quota_usages row of the period.
 struct QuotaRow {
     std::int64_t tenant_id = 0;
@@ -43,8 +50,10 @@ class QuotaRepository {
     explicit QuotaRepository(pqxx::transaction_base& tx) : tx_(tx) {}
 
     // Tenants that may be in scope, ascending: every tenant plus every tenant with a row of
-    // the period (orders and quota_usages both reference tenants).
-    std::vector<std::int64_t> candidate_tenants(const QuotaPeriod& period);
+    // the period (orders and quota_usages both reference tenants), only those of `only` when
+    // it is not empty.
+    std::vector<Candidate> candidate_tenants(const QuotaPeriod& period,
+                                             const std::vector<std::int64_t>& only);
 
     // Inserts a row (used 0, created_at = updated_at = `now`) for each tenant of the list that
     // has a counted order but no row, in tenant order; returns the tenants it inserted. A row

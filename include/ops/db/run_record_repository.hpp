@@ -21,6 +21,11 @@ public:
                               std::int64_t subject_id, const nlohmann::ordered_json& metadata,
                               const std::string& zone);
 
+    // The same for many subjects in one statement: `events_json` is a JSON array of
+    // {"subject_id": N, "metadata": {...}}. Returns the rows inserted.
+    std::int64_t record_subject_events(const std::string& event, const std::string& subject_type,
+                                       const std::string& events_json, const std::string& zone);
+
 private:
     pqxx::transaction_base& tx_;
 };

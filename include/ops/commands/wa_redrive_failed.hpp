@@ -1,0 +1,89 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ops/commands/command.hpp"
+#include "ops/db/wa_message_repository.hpp"
+#include "ops/queue/laravel_job_payload.hpp"
+
+namespace ops {
+
+// `ops wa redrive-failed`: puts failed WhatsApp messages whose reason is transient back on
+// the application's Laravel queue. Per batch, one transaction locks the next messages (skipping
+// rows others hold), sets them 'queued', inserts one `jobs` row each (the payload Laravel
+// itself writes for SendWaMessageJob) and one `wa.message.redriven` audit event each, and
+// commits: a kill at any point leaves every message either failed with no job, or queued with
+// exactly one job and one audit event.
+class WaRedriveFailedCommand : public Command {
+  public:
+    struct Options {
+        std::vector<std::string> reasons;
+        bool include_permanent = false;
+        std::vector<std::string> tenants;
+        std::string failed_after;
+        std::string failed_before;
+        std::string limit;
+        std::optional<std::string> queue;  // unset: a plain dispatch onto 'default'
+        std::string rate;
+        std::string batch_size = "1000";
+        std::string tries;
+        std::string backoff;
+        std::string timeout;
+        bool dry_run = false;
+    };
+
+    static CommandSpec spec();
+
+    void validate() override;
+    DryRun dry_run() const override { return options_.dry_run ? DryRun::kYes : DryRun::kNo; }
+    void execute(CommandEnv& env) override;
+    Summary summary() const override;
+    bool changed_data() const override { return jobs_inserted_ > 0; }
+
+  private:
+    // A --failed-after/--failed-before value: a wall time, or a duration ago.
+    struct When {
+        std::optional<std::string> at;
+        std::optional<std::chrono::milliseconds> ago;
+    };
+    struct Limits {
+        std::optional<When> failed_after;
+        std::optional<When> failed_before;
+        std::optional<std::int64_t> rate;
+        std::int64_t batch_size = 1000;
+    };
+    struct Batch;
+
+    void plan(Session& session, const RunContext& run);
+    void redrive(Session& session, const RunContext& run);
+    Batch run_batch(Session& session, const RunContext& run, std::int64_t after_id);
+    void account(const Batch& batch);
+    std::string queue_name() const { return options_.queue.value_or("default"); }
+
+    Options options_;
+    Limits limits_;
+    RedriveSelection selection_;
+    std::optional<LaravelJobPayload> payload_;
+
+    // The plan (what the dry run reports).
+    RedriveTally tally_;
+    std::vector<ReasonMessageCount> left_alone_;
+    std::int64_t already_queued_ = 0;
+
+    // What the run committed.
+    std::int64_t redriven_ = 0;
+    std::int64_t jobs_inserted_ = 0;
+    std::int64_t audit_events_ = 0;
+    std::map<std::string, std::int64_t> redriven_by_reason_;
+    std::map<std::int64_t, std::int64_t> redriven_by_tenant_;
+    std::optional<std::string> oldest_failed_at_;
+    std::optional<std::string> newest_failed_at_;
+    std::optional<std::int64_t> rate_start_;
+    bool exhausted_ = false;
+};
+
+}  // namespace ops

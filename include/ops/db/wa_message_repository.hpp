@@ -1,0 +1,113 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+namespace ops {
+
+// Which failed messages a redrive selects: status 'failed', error_code one of `codes` (or
+// NULL when `include_null`), in one of `tenants` (all when empty), failed_at within
+// [failed_after, failed_before) (naive wall time in the application's zone), not one of
+// `excluded`, and at most the first `limit` of those by id.
+struct RedriveSelection {
+    std::vector<std::string> codes;
+    bool include_null = false;
+    std::vector<std::int64_t> tenants;
+    std::optional<std::string> failed_after;
+    std::optional<std::string> failed_before;
+    std::vector<std::int64_t> excluded;
+    std::optional<std::int64_t> limit;
+};
+
+struct ReasonMessageCount {
+    std::optional<std::string> code;  // nullopt: NULL error_code
+    std::int64_t messages = 0;
+};
+
+struct TenantMessageCount {
+    std::int64_t tenant_id = 0;
+    std::int64_t messages = 0;
+};
+
+// What a selection holds right now (the dry run's report and the run's plan).
+struct RedriveTally {
+    std::int64_t messages = 0;
+    std::vector<ReasonMessageCount> by_reason;  // largest first
+    std::vector<TenantMessageCount> by_tenant;  // largest first
+    std::optional<std::string> oldest_failed_at;
+    std::optional<std::string> newest_failed_at;
+    std::optional<std::int64_t> last_id;  // the run goes no further than this id
+};
+
+// A failed message as it was when this transaction locked it, and whether it was requeued.
+struct LockedMessage {
+    std::int64_t id = 0;
+    std::int64_t tenant_id = 0;
+    std::optional<std::string> error_code;
+    std::optional<std::string> error_message;
+    std::int64_t attempts = 0;
+    std::optional<std::string> failed_at;  // "YYYY-MM-DD HH:MM:SS"
+    bool requeued = false;
+};
+
+// The jobs.payload of a message is before_uuid + uuid + before_id + id + after_id: every
+// byte but the uuid and the id comes from the caller (LaravelJobPayload), already escaped.
+struct PayloadTemplate {
+    std::string before_uuid;
+    std::string before_id;
+    std::string after_id;
+};
+
+// What one batch puts on the queue: which jobs, and when they become available: now, or
+// spread at `rate` per second from `rate_start` (whole epoch seconds), the batch's first job
+// being the run's `first_index`-th.
+struct JobBatch {
+    std::string queue;
+    PayloadTemplate payload;
+    std::string uuids_json;  // JSON array of fresh uuids, at least one per message
+    std::optional<std::int64_t> rate;
+    std::int64_t rate_start = 0;
+    std::int64_t first_index = 0;
+};
+
+struct RequeuedBatch {
+    std::vector<LockedMessage> locked;  // ascending id; `requeued` marks those requeued
+    std::int64_t jobs_inserted = 0;
+};
+
+// All SQL on wa_messages, and the jobs rows that requeue them.
+class WaMessageRepository {
+  public:
+    explicit WaMessageRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+
+    // Ids of selected messages (ignoring `excluded` and `limit`) that already have a
+    // SendWaMessageJob waiting or running in `jobs`: redriving them would send twice.
+    std::vector<std::int64_t> ids_with_pending_job(const RedriveSelection& selection);
+
+    // Counts of the selection per reason and per tenant, oldest/newest failed_at, last id.
+    RedriveTally tally(const RedriveSelection& selection);
+
+    // Failed messages in the selection's tenant and time scope whose reason the selection
+    // does not take and that is not one of `transient_codes`: what the run leaves alone.
+    std::vector<ReasonMessageCount> count_left_alone(
+        const RedriveSelection& selection, const std::vector<std::string>& transient_codes);
+
+    // The database clock in whole epoch seconds, truncated (never ahead of a worker's time()).
+    std::int64_t epoch_now();
+
+    // In one statement: locks the next `limit` selected messages with after_id < id <=
+    // up_to_id in id order, skipping rows another transaction holds; sets those still 'failed'
+    // to 'queued' (attempts 0, error fields NULL, updated_at now in `zone`); and inserts one
+    // `jobs` row for each of those, in id order. A message and its job commit together.
+    RequeuedBatch requeue_batch(const RedriveSelection& selection, std::int64_t after_id,
+                                std::int64_t up_to_id, std::int64_t limit, const JobBatch& jobs,
+                                const std::string& zone);
+
+  private:
+    pqxx::transaction_base& tx_;
+};
+
+}  // namespace ops

@@ -1,0 +1,230 @@
+#include "ops/queue/laravel_job_payload.hpp"
+
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace ops {
+namespace {
+
+// What Queueable and InteractsWithQueue contribute after the class's own properties,
+// with the `queue` value in between.
+constexpr std::string_view kTraitsBeforeQueue =
+    ";s:3:\"job\";N;s:10:\"connection\";N;s:5:\"queue\";";
+constexpr std::string_view kTraitsAfterQueue =
+    "s:15:\"chainConnection\";N;s:10:\"chainQueue\";N;s:19:\"chainCatchCallbacks\";N;"
+    "s:5:\"delay\";N;s:11:\"afterCommit\";N;s:10:\"middleware\";a:0:{}s:7:\"chained\";a:0:{}}";
+constexpr int kTraitProperties = 10;  // job .. chained
+
+std::string integer_text(std::int64_t value) { return std::to_string(value); }
+
+std::string serialized_int(std::int64_t value) { return "i:" + integer_text(value) + ";"; }
+
+// Laravel's getJobBackoff: an array is joined with ',', a scalar becomes a string.
+std::string backoff_text(const std::vector<std::int64_t>& backoff) {
+    std::string text;
+    for (const auto value : backoff) {
+        if (!text.empty()) text += ',';
+        text += integer_text(value);
+    }
+    return text;
+}
+
+std::string serialized_backoff(const std::vector<std::int64_t>& backoff) {
+    if (backoff.size() == 1) return serialized_int(backoff.front());
+    std::string out = "a:" + std::to_string(backoff.size()) + ":{";
+    for (std::size_t i = 0; i < backoff.size(); ++i) {
+        out += serialized_int(static_cast<std::int64_t>(i)) + serialized_int(backoff[i]);
+    }
+    return out + "}";
+}
+
+std::string json_nullable_int(const std::optional<std::int64_t>& value) {
+    return value ? integer_text(*value) : "null";
+}
+
+void append_hex(std::string& out, unsigned char byte) {
+    constexpr const char* kHex = "0123456789abcdef";
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0x0f];
+}
+
+// Length of the UTF-8 sequence starting at `text[i]`, 0 when it is not a valid one
+// (overlong forms, surrogates and code points past U+10FFFF are invalid, as PHP holds).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    if (lead < 0x80) return 1;
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xbf;  // allowed range of the second byte
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        if (lead == 0xe0) low = 0xa0;
+        if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        if (lead == 0xf0) low = 0x90;
+        if (lead == 0xf4) high = 0x8f;
+    } else {
+        return 0;
+    }
+    if (i + length > text.size()) return 0;
+    if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+    for (std::size_t k = 2; k < length; ++k) {
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+    }
+    return length;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t length = utf8_sequence_length(text, i);
+        if (length == 0) return false;
+        i += length;
+    }
+    return true;
+}
+
+std::string php_json_escape(std::string_view utf8) {
+    std::string out;
+    out.reserve(utf8.size() + utf8.size() / 8);
+    for (std::size_t i = 0; i < utf8.size();) {
+        const std::size_t length = utf8_sequence_length(utf8, i);
+        if (length == 0) throw std::invalid_argument("not valid UTF-8");
+        const std::string_view sequence = utf8.substr(i, length);
+        i += length;
+        if (sequence == "\xe2\x80\xa8") {
+            out += "\\u2028";
+            continue;
+        }
+        if (sequence == "\xe2\x80\xa9") {
+            out += "\\u2029";
+            continue;
+        }
+        if (length > 1) {
+            out += sequence;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(sequence.front());
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '/':
+                out += "\\/";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    append_hex(out, c);
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out;
+}
+
+std::string php_serialize_string(std::string_view value) {
+    return "s:" + std::to_string(value.size()) + ":\"" + std::string(value) + "\";";
+}
+
+LaravelJobPayload::LaravelJobPayload(std::optional<std::string> on_queue,
+                                     const JobClassProperties& properties) {
+    // serialize(clone $job): the class's declared properties first, then the promoted
+    // constructor property, then the traits' properties.
+    std::string declared;
+    int count = 1 + kTraitProperties;
+    if (properties.tries) {
+        declared += php_serialize_string("tries") + serialized_int(*properties.tries);
+        ++count;
+    }
+    if (!properties.backoff.empty()) {
+        declared += php_serialize_string("backoff") + serialized_backoff(properties.backoff);
+        ++count;
+    }
+    if (properties.timeout) {
+        declared += php_serialize_string("timeout") + serialized_int(*properties.timeout);
+        ++count;
+    }
+    const std::string class_name(kSendWaMessageJobClass);
+    const std::string command_before_id = "O:" + std::to_string(class_name.size()) + ":\"" +
+                                          class_name + "\":" + std::to_string(count) + ":{" +
+                                          declared + php_serialize_string("waMessageId") + "i:";
+    const std::string queue_value = on_queue ? php_serialize_string(*on_queue) : "N;";
+    const std::string command_after_id =
+        std::string(kTraitsBeforeQueue) + queue_value + std::string(kTraitsAfterQueue);
+
+    // Queue::createObjectPayload, json_encode'd in its key order.
+    const std::string escaped_class = php_json_escape(class_name);
+    before_uuid_ = "{\"uuid\":\"";
+    before_id_ = "\",\"displayName\":\"" + escaped_class +
+                 "\",\"job\":\"Illuminate\\\\Queue\\\\CallQueuedHandler@call\",\"maxTries\":" +
+                 json_nullable_int(properties.tries) +
+                 ",\"maxExceptions\":null,\"failOnTimeout\":false,\"backoff\":" +
+                 (properties.backoff.empty() ? std::string("null")
+                                             : "\"" + backoff_text(properties.backoff) + "\"") +
+                 ",\"timeout\":" + json_nullable_int(properties.timeout) +
+                 ",\"retryUntil\":null,\"data\":{\"commandName\":\"" + escaped_class +
+                 "\",\"command\":\"" + php_json_escape(command_before_id);
+    after_id_ = php_json_escape(command_after_id) + "\"}}";
+}
+
+void LaravelJobPayload::append_to(std::string& out, std::string_view uuid,
+                                  std::int64_t wa_message_id) const {
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, wa_message_id);
+    (void)ec;  // 24 characters always hold an int64
+    out += before_uuid_;
+    out += uuid;
+    out += before_id_;
+    out.append(digits, end);
+    out += after_id_;
+}
+
+std::string LaravelJobPayload::build(std::string_view uuid, std::int64_t wa_message_id) const {
+    std::string out;
+    append_to(out, uuid, wa_message_id);
+    return out;
+}
+
+std::string new_uuid_v4() {
+    unsigned char bytes[16];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        throw std::runtime_error("cannot generate a random UUID: OpenSSL RAND_bytes failed");
+    }
+    bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
+    bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    std::string out;
+    out.reserve(36);
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+        append_hex(out, bytes[i]);
+    }
+    return out;
+}
+
+}  // namespace ops

@@ -51,13 +51,13 @@ std::string with_queue_fragment(std::string payload, const std::string& fragment
 
 }  // namespace
 
-TEST_CASE("a plain dispatch gives exactly the payload Laravel wrote") {
+TEST_CASE("laravel payload: a plain dispatch gives exactly the payload Laravel wrote") {
     const LaravelJobPayload payload(std::nullopt);
     CHECK(payload.build("7bae4e96-c7f2-42bc-93ea-9a655ee53884", 42) == kDispatched42);
     CHECK(kDispatched42.size() == 601);
 }
 
-TEST_CASE("the id is written bare, whatever its size") {
+TEST_CASE("laravel payload: the id is written bare, whatever its size") {
     const LaravelJobPayload payload(std::nullopt);
     for (const std::int64_t id : {std::int64_t{1}, std::int64_t{42}, std::int64_t{1234567890123},
                                   std::int64_t{9223372036854775807}}) {
@@ -69,7 +69,7 @@ TEST_CASE("the id is written bare, whatever its size") {
     }
 }
 
-TEST_CASE("->onQueue(name) serializes the name as Laravel does, escaped for JSON") {
+TEST_CASE("laravel payload: ->onQueue(name) serializes the name as Laravel does, escaped for JSON") {
     for (const auto& c : queue_cases()) {
         INFO(c.name);
         const LaravelJobPayload payload(c.name);
@@ -78,7 +78,7 @@ TEST_CASE("->onQueue(name) serializes the name as Laravel does, escaped for JSON
     }
 }
 
-TEST_CASE("a job class's $tries, $backoff and $timeout go into the fields and the object") {
+TEST_CASE("laravel payload: a job class's $tries, $backoff and $timeout go into the fields and the object") {
     JobClassProperties properties;
     properties.tries = 5;
     properties.backoff = {10, 60};
@@ -94,7 +94,7 @@ TEST_CASE("a job class's $tries, $backoff and $timeout go into the fields and th
         kScalarBackoff);
 }
 
-TEST_CASE("the payload is its three fixed parts around the uuid and the id") {
+TEST_CASE("laravel payload: the payload is its three fixed parts around the uuid and the id") {
     const LaravelJobPayload payload(std::string("wa-high"));
     const std::string uuid = new_uuid_v4();
     CHECK(payload.before_uuid() + uuid + payload.before_id() + "77" + payload.after_id() ==
@@ -104,7 +104,7 @@ TEST_CASE("the payload is its three fixed parts around the uuid and the id") {
     CHECK(appended == "x" + payload.build(uuid, 77));
 }
 
-TEST_CASE("a queue name that is not UTF-8 cannot be dispatched") {
+TEST_CASE("laravel payload: a queue name that is not UTF-8 cannot be dispatched") {
     CHECK_THROWS_AS(LaravelJobPayload(std::string("bad\xff")), std::invalid_argument);
     CHECK_THROWS_AS(LaravelJobPayload(std::string("\xc0\xaf")),
                     std::invalid_argument);  // overlong /
@@ -114,7 +114,7 @@ TEST_CASE("a queue name that is not UTF-8 cannot be dispatched") {
                     std::invalid_argument);  // truncated
 }
 
-TEST_CASE("PHP's json_encode escaping") {
+TEST_CASE("laravel payload: PHP's json_encode escaping") {
     CHECK(php_json_escape("App\\Jobs\\X") == "App\\\\Jobs\\\\X");
     CHECK(php_json_escape("a/b\"c") == "a\\/b\\\"c");
     CHECK(php_json_escape("\b\f\n\r\t") == "\\b\\f\\n\\r\\t");
@@ -125,7 +125,7 @@ TEST_CASE("PHP's json_encode escaping") {
     CHECK(php_serialize_string("\xc3\xa4") == "s:2:\"\xc3\xa4\";");
 }
 
-TEST_CASE("uuids are fresh random version 4, lowercase") {
+TEST_CASE("laravel payload: uuids are fresh random version 4, lowercase") {
     static const std::regex kV4(
         "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
     std::set<std::string> seen;

@@ -7,7 +7,7 @@ using namespace ops;
 static_assert(classify_reason("timeout") == ReasonKind::kTransient);
 static_assert(classify_reason("blocked") == ReasonKind::kPermanent);
 
-TEST_CASE("the contract's reason codes, matched exactly") {
+TEST_CASE("reason codes: the contract's reason codes, matched exactly") {
     for (const char* code :
          {"timeout", "network_error", "rate_limited", "provider_unavailable", "provider_error"}) {
         INFO(code);

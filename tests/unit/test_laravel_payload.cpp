@@ -69,7 +69,8 @@ TEST_CASE("laravel payload: the id is written bare, whatever its size") {
     }
 }
 
-TEST_CASE("laravel payload: ->onQueue(name) serializes the name as Laravel does, escaped for JSON") {
+TEST_CASE(
+    "laravel payload: ->onQueue(name) serializes the name as Laravel does, escaped for JSON") {
     for (const auto& c : queue_cases()) {
         INFO(c.name);
         const LaravelJobPayload payload(c.name);
@@ -78,7 +79,9 @@ TEST_CASE("laravel payload: ->onQueue(name) serializes the name as Laravel does,
     }
 }
 
-TEST_CASE("laravel payload: a job class's $tries, $backoff and $timeout go into the fields and the object") {
+TEST_CASE(
+    "laravel payload: a job class's $tries, $backoff and $timeout go into the fields and the "
+    "object") {
     JobClassProperties properties;
     properties.tries = 5;
     properties.backoff = {10, 60};

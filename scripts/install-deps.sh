@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config git ca-certificates
     libpqxx-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2
     libssl-dev zlib1g-dev
-    postgresql-15 postgresql-client-15 tzdata util-linux gzip
+    postgresql-15 postgresql-client-15 tzdata util-linux gzip time
     php-cli php-pgsql php-laravel-framework
 )
 

@@ -5,6 +5,7 @@
 #   pg-cluster.sh stop DIR          stop fast and keep the files
 #   pg-cluster.sh restart DIR       restart (the tests use it to cut connections mid-run)
 #   pg-cluster.sh destroy DIR       stop and remove the folder
+# OPS_PG_DURABLE=1 keeps fsync and synchronous_commit on (benchmarks).
 # As root the server runs as the unprivileged 'postgres' user (initdb refuses root).
 # Roles: 'postgres' (trust) and 'ops_pw' whose password is checked over TCP (scram).
 set -euo pipefail
@@ -36,12 +37,13 @@ HBA
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir/socket'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 max_connections = 100
 shared_buffers = 256MB
 CONF
+        # Tests need speed, not durability; benchmarks (OPS_PG_DURABLE=1) keep the defaults.
+        if [ "${OPS_PG_DURABLE:-0}" != 1 ]; then
+            printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$dir/data/postgresql.conf"
+        fi
     fi
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
     "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30

@@ -1,5 +1,7 @@
 #include "ops/db/audit_repository.hpp"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 namespace ops {
@@ -74,21 +76,21 @@ RestoreCounts AuditRepository::restore_rows(const std::string& json_array,
     std::string names, values;
     for (const auto& column : columns) {
         const std::string key = tx_.quote(column.name);
-        std::string value;
-        if (column.is_array) {
-            value = "CASE WHEN json_typeof(r -> " + key + ") = 'array' THEN ARRAY(SELECT "
-                    "json_array_elements_text(r -> " + key + "))::" + column.type + " END";
-        } else {
-            value = "(r ->> " + key + ")::" + column.type;
-        }
-        names += (names.empty() ? "" : ", ") + tx_.quote_name(column.name);
-        values += (values.empty() ? "" : ", ") + value;
+        const std::string value =
+            column.is_array
+                ? fmt::format("CASE WHEN json_typeof(r -> {0}) = 'array' THEN "
+                              "ARRAY(SELECT json_array_elements_text(r -> {0}))::{1} END",
+                              key, column.type)
+                : fmt::format("(r ->> {})::{}", key, column.type);
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", tx_.quote_name(column.name));
+        values += fmt::format("{}{}", values.empty() ? "" : ", ", value);
     }
     const auto row = tx_.exec_params1(
-        "WITH given AS (SELECT value AS r FROM json_array_elements($1::json)), "
-        "inserted AS (INSERT INTO audit_events (" + names + ") SELECT " + values +
-            " FROM given ON CONFLICT (id) DO NOTHING RETURNING 1) "
-            "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM given)",
+        fmt::format("WITH given AS (SELECT value AS r FROM json_array_elements($1::json)), "
+                    "inserted AS (INSERT INTO audit_events ({}) SELECT {} FROM given "
+                    "ON CONFLICT (id) DO NOTHING RETURNING 1) "
+                    "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM given)",
+                    names, values),
         json_array);
     const auto inserted = row[0].as<std::int64_t>();
     return {inserted, row[1].as<std::int64_t>() - inserted};

@@ -1,7 +1,9 @@
 // Behaviour every command gets from the dispatcher: help, exit codes, configuration,
 // connection errors without secrets, the per-command lock, output formats.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "harness.hpp"
 
@@ -170,4 +172,40 @@ TEST_CASE("the connection shows the command as application_name") {
     }
     CHECK(seen == "ops audit archive");
     CHECK(process.wait().exit_code == 0);
+}
+
+TEST_CASE("json output is exactly one object on stdout and json logs are one object per line") {
+    TestDatabase db;
+    const auto result = run_ops({"--output", "json", "--log-format", "json", "audit", "archive", "--dry-run",
+                                 "--dir", "/nonexistent/archives"},
+                                db.env());
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.json()["command"] == "audit archive");
+    CHECK(std::count(result.out.begin(), result.out.end(), '\n') == 1);
+    std::istringstream lines(result.err);
+    std::string line;
+    int count = 0;
+    while (std::getline(lines, line)) {
+        INFO(line);
+        const auto parsed = nlohmann::json::parse(line);
+        CHECK(parsed.contains("level"));
+        CHECK(parsed.contains("message"));
+        CHECK(parsed["dry_run"] == true);
+        ++count;
+    }
+    CHECK(count >= 2);  // at least the begin and the end line
+}
+
+TEST_CASE("doctor names the privileges the connected role lacks") {
+    TestDatabase db;
+    db.exec("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ops_reader') THEN "
+            "CREATE ROLE ops_reader LOGIN; END IF; END $$");
+    db.exec("GRANT SELECT ON ALL TABLES IN SCHEMA public TO ops_reader");
+    const std::string url = "postgresql://ops_reader@127.0.0.1:" + required_env("OPS_TEST_PGPORT") + "/" + db.name();
+    TempDir dir;
+    const auto result = run_ops({"--output", "json", "doctor", "--dir", dir.path().string()}, {{"DATABASE_URL", url}});
+    CHECK(result.exit_code == 1);
+    const auto summary = result.json();
+    CHECK(summary["problems"] == 4);
+    CHECK(result.out.find("role ops_reader lacks INSERT, DELETE") != std::string::npos);
 }

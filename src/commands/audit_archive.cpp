@@ -131,8 +131,9 @@ void AuditArchiveCommand::archive(Session& session, const RunContext& run) {
             tx.commit();
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 ++deleted_by_channel_[std::string(batch.channel(i))];
-                if (!manifest_.first_id) manifest_.first_id = batch.id(i);
-                manifest_.last_id = batch.id(i);
+                const std::int64_t id = batch.id(i);
+                if (!manifest_.first_id || id < *manifest_.first_id) manifest_.first_id = id;
+                if (!manifest_.last_id || id > *manifest_.last_id) manifest_.last_id = id;
                 const std::string created(batch.created_at(i));
                 if (!manifest_.oldest_created_at || created < *manifest_.oldest_created_at) {
                     manifest_.oldest_created_at = created;

@@ -28,6 +28,7 @@ struct ChannelCount {
 class ArchivedBatch {
 public:
     explicit ArchivedBatch(pqxx::result rows) : rows_(std::move(rows)) {}
+    ArchivedBatch() = default;
     std::size_t size() const { return rows_.size(); }
     std::int64_t id(std::size_t i) const { return rows_[static_cast<int>(i)][0].as<std::int64_t>(); }
     std::string_view channel(std::size_t i) const { return view(i, 1); }
@@ -62,8 +63,8 @@ public:
     // Rows the selection matches, per channel, largest first.
     std::vector<ChannelCount> count_by_channel(const AuditSelection& selection);
 
-    // Deletes the next `limit` matching rows with id > `after_id`, in id order, and returns
-    // them as JSON lines (row_to_json: every column, json columns embedded as values).
+    // Deletes the next `limit` matching rows with id > `after_id` and returns them as JSON
+    // lines (row_to_json: every column, json columns embedded as values), in no set order.
     // The deletion becomes real only when the caller commits.
     ArchivedBatch take_batch(const AuditSelection& selection, std::int64_t after_id,
                              std::int64_t limit);

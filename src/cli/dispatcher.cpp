@@ -239,7 +239,7 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
     CommandEnv env{run, session ? &*session : nullptr};
     const Outcome outcome = execute_guarded(command, env);
     const Summary summary = frame_summary(spec, run, command, outcome.status, outcome.error);
-    if (spec.traits.records_run && command.changed_data() && session &&
+    if (spec.traits.records_run && !run.is_dry_run() && command.changed_data() && session &&
         session->connection().is_open()) {
         record_run(*session, spec, run, summary);
     }

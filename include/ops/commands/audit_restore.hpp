@@ -19,7 +19,7 @@ public:
     DryRun dry_run() const override { return dry_run_ ? DryRun::kYes : DryRun::kNo; }
     void execute(CommandEnv& env) override;
     Summary summary() const override;
-    bool changed_data() const override { return inserted_ > 0; }
+    bool changed_data() const override { return !dry_run_ && inserted_ > 0; }
 
 private:
     void check_columns(Session& session);

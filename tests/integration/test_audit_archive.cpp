@@ -503,3 +503,18 @@ TEST_CASE("a lock held by the application is waited out with retries and a state
     CHECK(timed_out.err.find("57014") != std::string::npos);
     CHECK(timed_out.json()["deleted"] == 0);
 }
+
+TEST_CASE("on a terminal archive draws a progress line with rate and ETA") {
+    TestDatabase db;
+    seed(db, 1500, 0);
+    slow_down_deletes(db, "0.1");
+    TempDir dir;
+    // `script` gives ops a pseudo-terminal, as an operator's shell would.
+    std::string command = required_env("OPS_BIN") + " audit archive --batch-size 100 --dir " + dir.path().string();
+    Process process({"/usr/bin/script", "-qec", command, "/dev/null"}, db.env());
+    const auto result = process.wait();
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("\raudit archive: ") != std::string::npos);
+    CHECK(result.out.find(" of 1500 rows, ") != std::string::npos);
+    CHECK(result.out.find("rows/s, ETA ") != std::string::npos);
+}

@@ -14,7 +14,8 @@ ArchiveLine classify(std::string text, bool terminated) {
     ArchiveLine line{std::move(text), false, 0, nullptr};
     if (!terminated) return line;
     line.value = nlohmann::json::parse(line.text, nullptr, false);
-    if (line.value.is_object() && line.value.contains("id") && line.value["id"].is_number_integer()) {
+    if (line.value.is_object() && line.value.contains("id") &&
+        line.value["id"].is_number_integer()) {
         line.whole = true;
         line.id = line.value["id"].get<std::int64_t>();
     }

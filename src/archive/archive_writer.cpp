@@ -16,14 +16,14 @@ constexpr mode_t kFileMode = 0640;
 constexpr std::size_t kChunk = 1 << 16;
 
 class FileDescriptor {
-public:
+  public:
     explicit FileDescriptor(int fd) : fd_(fd) {}
     ~FileDescriptor() {
         if (fd_ >= 0) ::close(fd_);
     }
     int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -123,7 +123,8 @@ void ArchiveWriter::deflate_buffer(int flush) {
         zstream_.avail_out = static_cast<uInt>(compressed_.size());
         status = deflate(&zstream_, flush);
         if (status == Z_STREAM_ERROR) fail("compress");
-        write_to_file(std::string_view(compressed_.data(), compressed_.size() - zstream_.avail_out));
+        write_to_file(
+            std::string_view(compressed_.data(), compressed_.size() - zstream_.avail_out));
     } while (zstream_.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END));
 }
 
@@ -139,10 +140,10 @@ void ArchiveWriter::write_to_file(std::string_view bytes) {
 }
 
 void ArchiveWriter::fail(const std::string& action) const {
-    throw RunFailure("cannot " + action + " archive file '" + path_.string() +
-                     "': " + std::strerror(errno),
-                     "no row was deleted that is not in a synced archive file; free space or fix "
-                     "permissions, then run again");
+    throw RunFailure(
+        "cannot " + action + " archive file '" + path_.string() + "': " + std::strerror(errno),
+        "no row was deleted that is not in a synced archive file; free space or fix "
+        "permissions, then run again");
 }
 
 }  // namespace ops

@@ -61,7 +61,8 @@ std::string archive_file_name(const std::string& short_run_id, bool gzip) {
     gmtime_r(&now, &utc);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
-    return std::string("audit-events-") + stamp + "-" + short_run_id + (gzip ? ".jsonl.gz" : ".jsonl");
+    return std::string("audit-events-") + stamp + "-" + short_run_id +
+           (gzip ? ".jsonl.gz" : ".jsonl");
 }
 
 }  // namespace ops

@@ -1,7 +1,7 @@
 #include "ops/cli/dispatcher.hpp"
 
-#include <spdlog/spdlog.h>
 #include <pwd.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -187,7 +187,8 @@ Outcome execute_guarded(Command& command, CommandEnv& env) {
     } catch (const std::exception& e) {
         outcome = {ExitCode::kFailure, "failed", e.what(), ""};
     }
-    while (!outcome.error.empty() && (outcome.error.back() == '\n' || outcome.error.back() == ' ')) {
+    while (!outcome.error.empty() &&
+           (outcome.error.back() == '\n' || outcome.error.back() == ' ')) {
         outcome.error.pop_back();
     }
     return outcome;
@@ -195,7 +196,8 @@ Outcome execute_guarded(Command& command, CommandEnv& env) {
 
 void log_end(const CommandSpec& spec, const RunContext& run, const Outcome& outcome) {
     if (outcome.code == ExitCode::kSuccess || outcome.code == ExitCode::kDriftFound) {
-        spdlog::info("ops {} completed successfully ({}ms)", spec.full_name(), run.elapsed().count());
+        spdlog::info("ops {} completed successfully ({}ms)", spec.full_name(),
+                     run.elapsed().count());
     } else {
         spdlog::error("ops {} {} with exit code {} ({}ms)", spec.full_name(),
                       outcome.status == "interrupted" ? "interrupted" : "aborted",
@@ -222,16 +224,17 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
     install_signal_handlers();
     spdlog::info("ops {} begin: run {}, {}, {}timezone {}; arguments: {}", spec.full_name(),
                  run.run_id, version_text(),
-                 spec.traits.needs_database ? "database " + redact_conninfo(config.connection.conninfo) +
-                                                  " (from " + config.connection.source + "), "
-                                            : std::string(),
+                 spec.traits.needs_database
+                     ? "database " + redact_conninfo(config.connection.conninfo) + " (from " +
+                           config.connection.source + "), "
+                     : std::string(),
                  run.timezone, describe_arguments(argc, argv));
 
     std::optional<Session> session;
     if (spec.traits.needs_database) {
-        session.emplace(config.connection, SessionSettings{"ops " + spec.full_name(),
-                                                           globals.statement_timeout,
-                                                           globals.lock_timeout});
+        session.emplace(config.connection,
+                        SessionSettings{"ops " + spec.full_name(), globals.statement_timeout,
+                                        globals.lock_timeout});
     }
     std::optional<AdvisoryLock> lock;
     if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());

@@ -30,7 +30,8 @@ CommandSpec AuditArchiveCommand::spec() {
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<AuditArchiveCommand>();
         Options& o = command->options_;
-        auto* days = app.add_option("--days", o.days, "archive rows older than N days (default 90)");
+        auto* days =
+            app.add_option("--days", o.days, "archive rows older than N days (default 90)");
         app.add_option("--before", o.before, "archive rows created before DATE[ HH:MM[:SS]]")
             ->excludes(days);
         app.add_option("--channel", o.channels, "only this channel (repeatable)");
@@ -48,12 +49,14 @@ CommandSpec AuditArchiveCommand::spec() {
 
 void AuditArchiveCommand::validate() {
     limits_.days = parse_integer(options_.days, "--days", 1, 365000);
-    if (!options_.before.empty()) limits_.before = parse_local_datetime(options_.before, "--before");
+    if (!options_.before.empty())
+        limits_.before = parse_local_datetime(options_.before, "--before");
     limits_.batch_size = parse_integer(options_.batch_size, "--batch-size", 1, 1000000);
     if (!options_.limit.empty()) {
         limits_.max_rows = parse_integer(options_.limit, "--limit", 1, INT64_MAX / 2);
     }
-    limits_.sleep = std::chrono::milliseconds(parse_integer(options_.sleep_ms, "--sleep", 0, 3600000));
+    limits_.sleep =
+        std::chrono::milliseconds(parse_integer(options_.sleep_ms, "--sleep", 0, 3600000));
     if (!options_.max_runtime.empty()) {
         limits_.max_runtime = parse_duration(options_.max_runtime, "--max-runtime");
     }
@@ -110,8 +113,8 @@ void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
     planned_ = AuditRepository(tx).count_by_channel(selection_);
     for (const auto& channel : planned_) selected_ += channel.rows;
     if (limits_.max_rows) selected_ = std::min(selected_, *limits_.max_rows);
-    data_file_ = std::filesystem::path(options_.dir) /
-                 archive_file_name(run.short_run_id(), options_.gzip);
+    data_file_ =
+        std::filesystem::path(options_.dir) / archive_file_name(run.short_run_id(), options_.gzip);
     spdlog::info("cutoff {} ({}): {} rows to archive into {}", selection_.cutoff, run.timezone,
                  selected_, data_file_.string());
 }
@@ -121,11 +124,12 @@ void AuditArchiveCommand::archive(Session& session, const RunContext& run) {
     ProgressReporter progress("audit archive", selected_);
     std::int64_t after_id = 0;
     while (!should_stop(run)) {
-        const std::int64_t wanted =
-            std::min(limits_.batch_size, limits_.max_rows ? *limits_.max_rows - deleted_ : INT64_MAX);
+        const std::int64_t wanted = std::min(
+            limits_.batch_size, limits_.max_rows ? *limits_.max_rows - deleted_ : INT64_MAX);
         const std::size_t taken = retry_transient("audit archive batch", [&] {
             pqxx::work tx(session.connection());
-            const ArchivedBatch batch = AuditRepository(tx).take_batch(selection_, after_id, wanted);
+            const ArchivedBatch batch =
+                AuditRepository(tx).take_batch(selection_, after_id, wanted);
             for (std::size_t i = 0; i < batch.size(); ++i) writer.append_line(batch.json(i));
             writer.sync();
             tx.commit();
@@ -174,7 +178,8 @@ void AuditArchiveCommand::write_manifest(const ArchiveWriter& writer, const RunC
     manifest_.rows = static_cast<std::int64_t>(writer.lines());
     manifest_.bytes = writer.bytes_on_disk();
     manifest_.sha256 = writer.sha256();
-    write_file_atomically(manifest_path_for(writer.path()), manifest_to_json(manifest_).dump(2) + "\n");
+    write_file_atomically(manifest_path_for(writer.path()),
+                          manifest_to_json(manifest_).dump(2) + "\n");
 }
 
 Summary AuditArchiveCommand::summary() const {
@@ -199,12 +204,15 @@ Summary AuditArchiveCommand::summary() const {
         }
         s["oldest_created_at"] = oldest.empty() ? nullptr : Summary(oldest);
         s["newest_created_at"] = newest.empty() ? nullptr : Summary(newest);
-        s["would_write"] = selected_ > 0 ? Summary::array({data_file_.string(),
-                                                           manifest_path_for(data_file_).string()})
-                                         : Summary::array();
+        s["would_write"] =
+            selected_ > 0
+                ? Summary::array({data_file_.string(), manifest_path_for(data_file_).string()})
+                : Summary::array();
     } else {
-        s["oldest_created_at"] = manifest_.oldest_created_at ? Summary(*manifest_.oldest_created_at) : nullptr;
-        s["newest_created_at"] = manifest_.newest_created_at ? Summary(*manifest_.newest_created_at) : nullptr;
+        s["oldest_created_at"] =
+            manifest_.oldest_created_at ? Summary(*manifest_.oldest_created_at) : nullptr;
+        s["newest_created_at"] =
+            manifest_.newest_created_at ? Summary(*manifest_.newest_created_at) : nullptr;
         Summary files = Summary::array();
         if (!manifest_.sha256.empty()) {
             files.push_back({{"path", data_file_.string()},

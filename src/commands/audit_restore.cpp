@@ -29,13 +29,17 @@ CommandSpec AuditRestoreCommand::spec() {
     spec.name = "restore";
     spec.description = "Put archived audit events back into the table, keeping their ids";
     spec.examples =
-        "  ops audit restore --dry-run storage/app/audit-archives/audit-events-20261127T010000Z-1a2b3c4d.jsonl\n"
+        "  ops audit restore --dry-run "
+        "storage/app/audit-archives/audit-events-20261127T010000Z-1a2b3c4d.jsonl\n"
         "  ops audit restore /backup/audit-events-*.jsonl.gz";
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<AuditRestoreCommand>();
-        app.add_option("FILE", command->files_, "archive data files (.jsonl, .jsonl.gz)")->required();
-        app.add_option("--batch-size", command->batch_size_text_, "rows per transaction (default 5000)");
-        app.add_flag("--dry-run", command->dry_run_, "count what would be restored; change nothing");
+        app.add_option("FILE", command->files_, "archive data files (.jsonl, .jsonl.gz)")
+            ->required();
+        app.add_option("--batch-size", command->batch_size_text_,
+                       "rows per transaction (default 5000)");
+        app.add_flag("--dry-run", command->dry_run_,
+                     "count what would be restored; change nothing");
         return command;
     };
     return spec;
@@ -78,7 +82,8 @@ void AuditRestoreCommand::check_columns(Session& session) {
     if (!unknown.empty()) {
         std::string names;
         for (const auto& name : unknown) names += (names.empty() ? "" : ", ") + name;
-        throw RunFailure("audit_events has no column " + names + " that the archive files carry; nothing was restored",
+        throw RunFailure("audit_events has no column " + names +
+                             " that the archive files carry; nothing was restored",
                          "add the columns (the application's migration) before restoring");
     }
 }
@@ -104,8 +109,8 @@ void AuditRestoreCommand::restore_file(Session& session, const std::string& path
     if (batch_rows > 0) flush_batch(session, batch_json, batch_ids, batch_rows, dry);
 }
 
-void AuditRestoreCommand::flush_batch(Session& session, std::string& batch_json, std::string& batch_ids,
-                                      std::int64_t& batch_rows, bool dry) {
+void AuditRestoreCommand::flush_batch(Session& session, std::string& batch_json,
+                                      std::string& batch_ids, std::int64_t& batch_rows, bool dry) {
     batch_json += "]";
     batch_ids += "]";
     if (dry) {

@@ -25,14 +25,16 @@ CommandSpec AuditVerifyCommand::spec() {
     CommandSpec spec;
     spec.group = "audit";
     spec.name = "verify";
-    spec.description = "Check archive files against their manifests (rows, size, SHA-256, torn lines)";
+    spec.description =
+        "Check archive files against their manifests (rows, size, SHA-256, torn lines)";
     spec.examples =
         "  ops audit verify storage/app/audit-archives/*.jsonl*\n"
         "  ops audit verify --output json /backup/audit-events-20261127T010000Z-1a2b3c4d.jsonl.gz";
     spec.traits = {.needs_database = false, .takes_lock = false, .records_run = false};
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<AuditVerifyCommand>();
-        app.add_option("FILE", command->files_, "archive data files (.jsonl, .jsonl.gz)")->required();
+        app.add_option("FILE", command->files_, "archive data files (.jsonl, .jsonl.gz)")
+            ->required();
         return command;
     };
     return spec;
@@ -56,7 +58,8 @@ Summary AuditVerifyCommand::verify_file(const std::string& given) {
     std::string problem;
     // A manifest given in place of its data file means that data file.
     if (given.ends_with(".manifest.json")) {
-        if (const auto manifest = read_manifest(path, problem)) path = path.parent_path() / manifest->data_file;
+        if (const auto manifest = read_manifest(path, problem))
+            path = path.parent_path() / manifest->data_file;
     }
     Summary result;
     result["path"] = path.string();

@@ -3,16 +3,16 @@
 #include "ops/commands/audit_verify.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/commands/doctor.hpp"
+#include "ops/commands/quota_reconcile.hpp"
+#include "ops/commands/wa_redrive_failed.hpp"
 
 namespace ops {
 
 // Every command of the CLI, in the order `ops --help` lists them.
 const std::vector<CommandSpec>& command_table() {
     static const std::vector<CommandSpec> table = {
-        DoctorCommand::spec(),
-        AuditArchiveCommand::spec(),
-        AuditVerifyCommand::spec(),
-        AuditRestoreCommand::spec(),
+        DoctorCommand::spec(),       AuditArchiveCommand::spec(),   AuditVerifyCommand::spec(),
+        AuditRestoreCommand::spec(), QuotaReconcileCommand::spec(), WaRedriveFailedCommand::spec(),
     };
     return table;
 }

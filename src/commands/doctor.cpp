@@ -25,26 +25,51 @@ const std::vector<std::string> kJson = {"json"};
 const std::vector<TableNeeds>& table_needs() {
     static const std::vector<TableNeeds> needs = {
         {"audit_events",
-         {{"id", kInteger}, {"tenant_id", kInteger}, {"channel", kText}, {"event", kText},
-          {"actor_type", kText}, {"subject_type", kText}, {"subject_id", kInteger},
-          {"metadata", kJson}, {"created_at", kTimestamp}, {"updated_at", kTimestamp}},
+         {{"id", kInteger},
+          {"tenant_id", kInteger},
+          {"channel", kText},
+          {"event", kText},
+          {"actor_type", kText},
+          {"subject_type", kText},
+          {"subject_id", kInteger},
+          {"metadata", kJson},
+          {"created_at", kTimestamp},
+          {"updated_at", kTimestamp}},
          {"SELECT", "INSERT", "DELETE"}},
         {"wa_messages",
-         {{"id", kInteger}, {"tenant_id", kInteger}, {"status", kText}, {"attempts", kInteger},
-          {"error_code", kText}, {"error_message", kText}, {"failed_at", kTimestamp},
+         {{"id", kInteger},
+          {"tenant_id", kInteger},
+          {"status", kText},
+          {"attempts", kInteger},
+          {"error_code", kText},
+          {"error_message", kText},
+          {"failed_at", kTimestamp},
           {"updated_at", kTimestamp}},
          {"SELECT", "UPDATE"}},
         {"jobs",
-         {{"id", kInteger}, {"queue", kText}, {"payload", kText}, {"attempts", kInteger},
-          {"reserved_at", kInteger}, {"available_at", kInteger}, {"created_at", kInteger}},
+         {{"id", kInteger},
+          {"queue", kText},
+          {"payload", kText},
+          {"attempts", kInteger},
+          {"reserved_at", kInteger},
+          {"available_at", kInteger},
+          {"created_at", kInteger}},
          {"SELECT", "INSERT"}},
         {"orders",
-         {{"id", kInteger}, {"tenant_id", kInteger}, {"status", kText}, {"created_at", kTimestamp},
+         {{"id", kInteger},
+          {"tenant_id", kInteger},
+          {"status", kText},
+          {"created_at", kTimestamp},
           {"deleted_at", kTimestamp}},
          {"SELECT"}},
         {"quota_usages",
-         {{"tenant_id", kInteger}, {"period", kText}, {"used", kInteger}, {"quota_limit", kInteger},
-          {"reconciled_at", kTimestamp}, {"created_at", kTimestamp}, {"updated_at", kTimestamp}},
+         {{"tenant_id", kInteger},
+          {"period", kText},
+          {"used", kInteger},
+          {"quota_limit", kInteger},
+          {"reconciled_at", kTimestamp},
+          {"created_at", kTimestamp},
+          {"updated_at", kTimestamp}},
          {"SELECT", "INSERT", "UPDATE"}},
     };
     return needs;
@@ -68,7 +93,8 @@ std::string joined(const std::vector<std::string>& items) {
 CommandSpec DoctorCommand::spec() {
     CommandSpec spec;
     spec.name = "doctor";
-    spec.description = "Check that the database, its schema, privileges and the archive folder fit ops";
+    spec.description =
+        "Check that the database, its schema, privileges and the archive folder fit ops";
     spec.examples =
         "  ops doctor --env-file /var/www/app/.env\n"
         "  DATABASE_URL=postgresql://ops@db/app ops doctor --output json";
@@ -94,7 +120,8 @@ void DoctorCommand::execute(CommandEnv& env) {
     std::vector<std::string> tables;
     for (const auto& needs : table_needs()) tables.push_back(needs.table);
     std::map<std::pair<std::string, std::string>, std::string> types;
-    for (const auto& column : schema.columns_of(tables)) types[{column.table, column.column}] = column.type;
+    for (const auto& column : schema.columns_of(tables))
+        types[{column.table, column.column}] = column.type;
 
     for (const auto& needs : table_needs()) {
         std::vector<std::string> problems;
@@ -127,13 +154,15 @@ void DoctorCommand::check_archive_folder() {
         while (!fs::exists(probe, ec) && probe.has_parent_path() && probe != probe.parent_path()) {
             probe = probe.parent_path();
         }
-        if (::access(probe.c_str(), W_OK | X_OK) != 0) problem = probe.string() + " is not writable";
+        if (::access(probe.c_str(), W_OK | X_OK) != 0)
+            problem = probe.string() + " is not writable";
     }
     add_check("archive folder " + archive_dir_, problem);
 }
 
 void DoctorCommand::add_check(const std::string& name, const std::string& problem) {
-    checks_.push_back({{"check", name}, {"status", problem.empty() ? "ok" : "problem"},
+    checks_.push_back({{"check", name},
+                       {"status", problem.empty() ? "ok" : "problem"},
                        {"detail", problem.empty() ? "-" : problem}});
     if (!problem.empty()) ++problems_;
 }

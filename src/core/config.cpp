@@ -104,9 +104,11 @@ std::optional<std::string> process_env(const std::string& name) {
 }
 
 std::string conninfo_from_env(const EnvValues& env) {
-    static const std::pair<const char*, const char*> kMapping[] = {
-        {"DB_HOST", "host"}, {"DB_PORT", "port"},         {"DB_DATABASE", "dbname"},
-        {"DB_USERNAME", "user"}, {"DB_PASSWORD", "password"}};
+    static const std::pair<const char*, const char*> kMapping[] = {{"DB_HOST", "host"},
+                                                                   {"DB_PORT", "port"},
+                                                                   {"DB_DATABASE", "dbname"},
+                                                                   {"DB_USERNAME", "user"},
+                                                                   {"DB_PASSWORD", "password"}};
     std::string conninfo;
     for (const auto& [env_key, libpq_key] : kMapping) {
         const auto it = env.find(env_key);
@@ -129,7 +131,8 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
     } else if (env_file) {
         const std::string conninfo = conninfo_from_env(*env_file);
         if (conninfo.empty()) {
-            throw ConfigError("--env-file: '" + options.env_file + "' sets none of DB_HOST, "
+            throw ConfigError("--env-file: '" + options.env_file +
+                              "' sets none of DB_HOST, "
                               "DB_PORT, DB_DATABASE, DB_USERNAME, DB_PASSWORD");
         }
         config.connection = {conninfo, "--env-file " + options.env_file};
@@ -137,9 +140,10 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
         config.connection = {"", "libpq defaults"};
     }
     if (!config.connection.conninfo.empty() && !parse_conninfo(config.connection.conninfo)) {
-        throw UsageError(config.connection.source +
-                             ": not a valid connection string; expected a URI "
-                             "(postgresql://user@host:5432/db) or key=value pairs (host=... dbname=...)");
+        throw UsageError(
+            config.connection.source +
+            ": not a valid connection string; expected a URI "
+            "(postgresql://user@host:5432/db) or key=value pairs (host=... dbname=...)");
     }
 
     config.timezone = "UTC";

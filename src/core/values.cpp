@@ -20,8 +20,8 @@ std::int64_t to_int(const std::string& digits) {
 
 std::chrono::milliseconds parse_duration(const std::string& text, const std::string& option) {
     static const std::regex kDuration("^([0-9]{1,9})(ms|s|m|h|d)$");
-    const UsageError error(option + ": expected a duration such as 500ms, 90s, 30m, 24h or 7d, got '" +
-                           text + "'");
+    const UsageError error(
+        option + ": expected a duration such as 500ms, 90s, 30m, 24h or 7d, got '" + text + "'");
     if (text == "0") return std::chrono::milliseconds(0);
     std::smatch match;
     if (!std::regex_match(text, match, kDuration)) throw error;
@@ -37,8 +37,8 @@ std::chrono::milliseconds parse_duration(const std::string& text, const std::str
 std::string parse_local_datetime(const std::string& text, const std::string& option) {
     static const std::regex kDateTime(
         "^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?$");
-    const UsageError error(option + ": expected a date or date-time 'YYYY-MM-DD[ HH:MM[:SS]]', got '" +
-                           text + "'");
+    const UsageError error(
+        option + ": expected a date or date-time 'YYYY-MM-DD[ HH:MM[:SS]]', got '" + text + "'");
     std::smatch m;
     if (!std::regex_match(text, m, kDateTime)) throw error;
     const std::chrono::year_month_day date{std::chrono::year(static_cast<int>(to_int(m[1]))),
@@ -47,16 +47,17 @@ std::string parse_local_datetime(const std::string& text, const std::string& opt
     const auto field = [&](int i) { return m[i].matched ? to_int(m[i]) : 0; };
     if (!date.ok() || field(4) > 23 || field(5) > 59 || field(6) > 59) throw error;
     char out[20];
-    std::snprintf(out, sizeof out, "%s-%s-%s %02d:%02d:%02d", m[1].str().c_str(), m[2].str().c_str(),
-                  m[3].str().c_str(), static_cast<int>(field(4)), static_cast<int>(field(5)),
-                  static_cast<int>(field(6)));
+    std::snprintf(out, sizeof out, "%s-%s-%s %02d:%02d:%02d", m[1].str().c_str(),
+                  m[2].str().c_str(), m[3].str().c_str(), static_cast<int>(field(4)),
+                  static_cast<int>(field(5)), static_cast<int>(field(6)));
     return out;
 }
 
 std::int64_t parse_integer(const std::string& text, const std::string& option, std::int64_t min,
                            std::int64_t max) {
     static const std::regex kInteger("^-?[0-9]{1,18}$");
-    const std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    const std::string range =
+        "an integer from " + std::to_string(min) + " to " + std::to_string(max);
     if (!std::regex_match(text, kInteger)) {
         throw UsageError(option + ": expected " + range + ", got '" + text + "'");
     }

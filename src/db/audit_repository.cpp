@@ -14,12 +14,12 @@ constexpr const char* kMatches =
 
 // The channel filter as a JSON array, or a null parameter (all channels).
 class ChannelsParam {
-public:
+  public:
     explicit ChannelsParam(const AuditSelection& selection)
         : json_(selection.channels.empty() ? "" : nlohmann::json(selection.channels).dump()) {}
     const char* get() const { return json_.empty() ? nullptr : json_.c_str(); }
 
-private:
+  private:
     std::string json_;
 };
 
@@ -80,11 +80,11 @@ RestoreCounts AuditRepository::restore_rows(const std::string& json_array,
     for (const auto& column : columns) {
         const std::string key = tx_.quote(column.name);
         const std::string value =
-            column.is_array
-                ? fmt::format("CASE WHEN json_typeof(r -> {0}) = 'array' THEN "
-                              "ARRAY(SELECT json_array_elements_text(r -> {0}))::{1} END",
-                              key, column.type)
-                : fmt::format("(r ->> {})::{}", key, column.type);
+            column.is_array ? fmt::format(
+                                  "CASE WHEN json_typeof(r -> {0}) = 'array' THEN "
+                                  "ARRAY(SELECT json_array_elements_text(r -> {0}))::{1} END",
+                                  key, column.type)
+                            : fmt::format("(r ->> {})::{}", key, column.type);
         names += fmt::format("{}{}", names.empty() ? "" : ", ", tx_.quote_name(column.name));
         values += fmt::format("{}{}", values.empty() ? "" : ", ", value);
     }
@@ -100,10 +100,11 @@ RestoreCounts AuditRepository::restore_rows(const std::string& json_array,
 }
 
 std::int64_t AuditRepository::count_existing(const std::string& json_ids) {
-    return tx_.exec_params1(
-                  "SELECT count(*) FROM audit_events "
-                  "WHERE id IN (SELECT json_array_elements_text($1::json)::bigint)",
-                  json_ids)[0]
+    return tx_
+        .exec_params1(
+            "SELECT count(*) FROM audit_events "
+            "WHERE id IN (SELECT json_array_elements_text($1::json)::bigint)",
+            json_ids)[0]
         .as<std::int64_t>();
 }
 

@@ -4,8 +4,8 @@ namespace ops {
 
 bool is_transient(const pqxx::sql_error& error) {
     const std::string& state = error.sqlstate();
-    return state == "40001"     // serialization_failure
-           || state == "40P01"  // deadlock_detected
+    return state == "40001"      // serialization_failure
+           || state == "40P01"   // deadlock_detected
            || state == "55P03";  // lock_not_available (lock_timeout)
 }
 

@@ -19,8 +19,8 @@ std::vector<ColumnInfo> SchemaRepository::columns_of(const std::vector<std::stri
     return columns;
 }
 
-std::vector<std::string> SchemaRepository::missing_privileges(const std::string& table,
-                                                              const std::vector<std::string>& wanted) {
+std::vector<std::string> SchemaRepository::missing_privileges(
+    const std::string& table, const std::vector<std::string>& wanted) {
     const auto rows = tx_.exec_params(
         "SELECT p FROM json_array_elements_text($2::json) AS p "
         "WHERE to_regclass($1) IS NULL OR NOT has_table_privilege(to_regclass($1), p)",

@@ -31,7 +31,8 @@ Session::Session(const ConnectionSettings& connection, const SessionSettings& se
         connection_ = std::make_unique<pqxx::connection>(connection.conninfo);
     } catch (const pqxx::broken_connection& e) {
         std::string reason = e.what();
-        while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+        while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' '))
+            reason.pop_back();
         for (auto pos = reason.find('\n'); pos != std::string::npos; pos = reason.find('\n')) {
             reason.replace(pos, 1, "; ");
         }
@@ -57,7 +58,8 @@ std::string Session::server_version() {
 AdvisoryLock::AdvisoryLock(Session& session, const std::string& lock_name)
     : session_(session), key_(lock_key(lock_name)) {
     pqxx::nontransaction tx(session.connection());
-    if (tx.exec_params1("SELECT pg_try_advisory_lock($1, $2)", kLockNamespace, key_)[0].as<bool>()) {
+    if (tx.exec_params1("SELECT pg_try_advisory_lock($1, $2)", kLockNamespace, key_)[0]
+            .as<bool>()) {
         return;
     }
     const auto holder = tx.exec_params(

@@ -17,10 +17,10 @@ namespace {
 
 // One JSON object a line, for log shippers. The message is escaped by nlohmann, not by hand.
 class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
-public:
+  public:
     explicit JsonStderrSink(bool dry_run) : dry_run_(dry_run) {}
 
-protected:
+  protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
         const auto time = std::chrono::system_clock::to_time_t(msg.time);
         char stamp[32];
@@ -38,7 +38,7 @@ protected:
     }
     void flush_() override { std::fflush(stderr); }
 
-private:
+  private:
     bool dry_run_;
 };
 

@@ -43,7 +43,8 @@ void render_table(const Summary& rows, std::ostream& out, const std::string& ind
     std::vector<std::string> columns;
     for (const auto& row : rows) {
         for (const auto& [key, value] : row.items()) {
-            if (std::find(columns.begin(), columns.end(), key) == columns.end()) columns.push_back(key);
+            if (std::find(columns.begin(), columns.end(), key) == columns.end())
+                columns.push_back(key);
         }
     }
     const std::size_t shown = std::min(rows.size(), max_rows);

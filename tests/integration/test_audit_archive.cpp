@@ -21,19 +21,27 @@ namespace {
 // NULL created_at row. Metadata includes pretty-printed JSON, \u0000 and backslashes.
 void seed(TestDatabase& db, int old_rows, int recent_rows = 5) {
     db.exec("INSERT INTO tenants (name) VALUES ('acme'), ('globex')");
-    db.exec("INSERT INTO audit_events (tenant_id, channel, event, actor_type, actor_id, ip_address, "
-            "user_agent, metadata, created_at, updated_at) "
-            "SELECT 1 + i % 2, (ARRAY['web','api','wa','billing'])[1 + i % 4], 'order.created', 'user', i, "
-            "'10.0.0.' || (i % 250), E'Mozilla/5.0 \"quoted\" back\\\\slash\\ttab', "
-            "CASE WHEN i % 7 = 0 THEN E'{\\n  \"pretty\": true,\\n  \"nul\": \"a\\\\u0000b\",\\n  \"path\": \"C:\\\\\\\\x\"\\n}'::json "
-            "     WHEN i % 7 = 1 THEN NULL ELSE json_build_object('order', i, 'note', E'line1\\nline2') END, "
-            "timestamp '2026-01-01 00:00:00' - i * interval '1 minute', "
-            "timestamp '2026-01-01 00:00:00' - i * interval '1 minute' "
-            "FROM generate_series(1, " + std::to_string(old_rows) + ") AS i");
-    db.exec("INSERT INTO audit_events (channel, event, created_at) SELECT 'web', 'fresh', "
-            "(now() AT TIME ZONE 'UTC')::timestamp(0) FROM generate_series(1, " +
-            std::to_string(recent_rows) + ")");
-    db.exec("INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'ancient.no.date', NULL)");
+    db.exec(
+        "INSERT INTO audit_events (tenant_id, channel, event, actor_type, actor_id, ip_address, "
+        "user_agent, metadata, created_at, updated_at) "
+        "SELECT 1 + i % 2, (ARRAY['web','api','wa','billing'])[1 + i % 4], 'order.created', "
+        "'user', i, "
+        "'10.0.0.' || (i % 250), E'Mozilla/5.0 \"quoted\" back\\\\slash\\ttab', "
+        "CASE WHEN i % 7 = 0 THEN E'{\\n  \"pretty\": true,\\n  \"nul\": \"a\\\\u0000b\",\\n  "
+        "\"path\": \"C:\\\\\\\\x\"\\n}'::json "
+        "     WHEN i % 7 = 1 THEN NULL ELSE json_build_object('order', i, 'note', "
+        "E'line1\\nline2') END, "
+        "timestamp '2026-01-01 00:00:00' - i * interval '1 minute', "
+        "timestamp '2026-01-01 00:00:00' - i * interval '1 minute' "
+        "FROM generate_series(1, " +
+        std::to_string(old_rows) + ") AS i");
+    db.exec(
+        "INSERT INTO audit_events (channel, event, created_at) SELECT 'web', 'fresh', "
+        "(now() AT TIME ZONE 'UTC')::timestamp(0) FROM generate_series(1, " +
+        std::to_string(recent_rows) + ")");
+    db.exec(
+        "INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'ancient.no.date', "
+        "NULL)");
 }
 
 // Every row as parsed JSON, keyed by id: the whole content, not a count.
@@ -102,17 +110,21 @@ void restore_and_compare(TestDatabase& db, const std::filesystem::path& dir,
     }
 }
 
-std::vector<std::string> archive_args(const std::filesystem::path& dir, std::vector<std::string> extra = {}) {
+std::vector<std::string> archive_args(const std::filesystem::path& dir,
+                                      std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"--output", "json", "audit", "archive", "--dir", dir.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
 
 void slow_down_deletes(TestDatabase& db, const std::string& seconds_per_statement) {
-    db.exec("CREATE FUNCTION ops_test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(" +
-            seconds_per_statement + "); RETURN NULL; END $$");
-    db.exec("CREATE TRIGGER ops_test_slow AFTER DELETE ON audit_events FOR EACH STATEMENT "
-            "EXECUTE FUNCTION ops_test_slow()");
+    db.exec(
+        "CREATE FUNCTION ops_test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM "
+        "pg_sleep(" +
+        seconds_per_statement + "); RETURN NULL; END $$");
+    db.exec(
+        "CREATE TRIGGER ops_test_slow AFTER DELETE ON audit_events FOR EACH STATEMENT "
+        "EXECUTE FUNCTION ops_test_slow()");
 }
 
 }  // namespace
@@ -121,12 +133,14 @@ TEST_CASE("archive moves rows older than the cutoff into one JSON line each, all
     TestDatabase db;
     seed(db, 500);
     db.exec("ALTER TABLE audit_events ADD COLUMN request_id uuid, ADD COLUMN extra jsonb");
-    db.exec("UPDATE audit_events SET request_id = '6f9619ff-8b86-d011-b42d-00cf4fc964ff', "
-            "extra = '{\"k\": [1, 2.5, null]}' WHERE id % 3 = 0");
+    db.exec(
+        "UPDATE audit_events SET request_id = '6f9619ff-8b86-d011-b42d-00cf4fc964ff', "
+        "extra = '{\"k\": [1, 2.5, null]}' WHERE id % 3 = 0");
     const auto before = snapshot(db);
     TempDir dir;
 
-    const auto result = run_ops(archive_args(dir.path() / "archives", {"--batch-size", "64"}), db.env());
+    const auto result =
+        run_ops(archive_args(dir.path() / "archives", {"--batch-size", "64"}), db.env());
     REQUIRE(result.exit_code == 0);
     const auto summary = result.json();
     CHECK(summary["command"] == "audit archive");
@@ -134,7 +148,8 @@ TEST_CASE("archive moves rows older than the cutoff into one JSON line each, all
     CHECK(summary["selected"] == 500);
     CHECK(summary["archived"] == 500);
     CHECK(summary["deleted"] == 500);
-    CHECK(summary["by_channel"] == json({{"api", 125}, {"billing", 125}, {"wa", 125}, {"web", 125}}));
+    CHECK(summary["by_channel"] ==
+          json({{"api", 125}, {"billing", 125}, {"wa", 125}, {"web", 125}}));
     REQUIRE(summary["files"].size() == 1);
     CHECK(summary["files"][0]["rows"] == 500);
     CHECK(summary.contains("duration_ms"));
@@ -172,7 +187,8 @@ TEST_CASE("archive moves rows older than the cutoff into one JSON line each, all
     CHECK(manifest["sha256"] == summary["files"][0]["sha256"]);
     CHECK(manifest["oldest_created_at"] == "2025-12-31 15:40:00");
     CHECK(manifest["newest_created_at"] == "2025-12-31 23:59:00");
-    const auto verified = run_ops({"audit", "verify", summary["files"][0]["path"].get<std::string>()});
+    const auto verified =
+        run_ops({"audit", "verify", summary["files"][0]["path"].get<std::string>()});
     CHECK(verified.exit_code == 0);
 
     // Files and folder are not world-readable.
@@ -195,8 +211,8 @@ TEST_CASE("archive honours --before, --channel and --limit, and never touches ot
     TestDatabase db;
     seed(db, 400);
     TempDir dir;
-    auto result = run_ops(archive_args(dir.path(), {"--before", "2025-12-31 20:00", "--channel", "web",
-                                                    "--channel", "api", "--limit", "50"}),
+    auto result = run_ops(archive_args(dir.path(), {"--before", "2025-12-31 20:00", "--channel",
+                                                    "web", "--channel", "api", "--limit", "50"}),
                           db.env());
     REQUIRE(result.exit_code == 0);
     CHECK(result.json()["deleted"] == 50);
@@ -232,7 +248,8 @@ TEST_CASE("archive --dry-run reports the plan and creates and changes nothing") 
     CHECK(summary["by_channel"] == json({{"wa", 30}}));
     CHECK(summary["oldest_created_at"] == "2025-12-31 22:02:00");
     CHECK(summary["newest_created_at"] == "2025-12-31 23:58:00");
-    CHECK(summary["would_write"][0].get<std::string>().find(target.string() + "/audit-events-") == 0);
+    CHECK(summary["would_write"][0].get<std::string>().find(target.string() + "/audit-events-") ==
+          0);
     CHECK(!std::filesystem::exists(target));
     CHECK(snapshot(db) == before);
     CHECK(db.count("SELECT count(*) FROM audit_events WHERE channel = 'ops'") == 0);
@@ -244,7 +261,8 @@ TEST_CASE("archive --gzip writes a gzip file that decodes to the rows") {
     seed(db, 300);
     const auto before = snapshot(db);
     TempDir dir;
-    const auto result = run_ops(archive_args(dir.path(), {"--gzip", "--batch-size", "50"}), db.env());
+    const auto result =
+        run_ops(archive_args(dir.path(), {"--gzip", "--batch-size", "50"}), db.env());
     REQUIRE(result.exit_code == 0);
     const auto file = result.json()["files"][0]["path"].get<std::string>();
     CHECK(file.ends_with(".jsonl.gz"));
@@ -297,7 +315,8 @@ TEST_CASE("an archive folder that cannot be written fails before any row is touc
     TempDir dir;
     const auto locked = dir.path() / "locked";
     std::filesystem::create_directories(locked);
-    std::filesystem::permissions(locked, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+    std::filesystem::permissions(
+        locked, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
     std::vector<std::string> argv = ops_argv({"audit", "archive", "--dir", locked.string()});
     if (geteuid() == 0) {
         // root writes anywhere: run ops as an unprivileged user, as cron would.
@@ -343,7 +362,8 @@ TEST_CASE("kill -9 at random moments loses nothing: table plus restored files eq
     // A last run finishes the job, then verify tells sound files from interrupted ones.
     const auto last = run_ops(archive_args(dir.path()), db.env());
     REQUIRE(last.exit_code == 0);
-    CHECK(db.count("SELECT count(*) FROM audit_events WHERE created_at < '2026-01-01' AND channel <> 'ops'") == 0);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE created_at < '2026-01-01' AND channel "
+                   "<> 'ops'") == 0);
     std::vector<std::string> verify = {"--output", "json", "audit", "verify"};
     for (const auto& f : data_files(dir.path())) verify.push_back(f);
     const auto verified = run_ops(verify);
@@ -351,12 +371,15 @@ TEST_CASE("kill -9 at random moments loses nothing: table plus restored files eq
     const auto report = verified.json();
     for (const auto& file : report["files"]) {
         if (file["manifest"] == true) CHECK(file["status"] == "sound");
-        if (file["manifest"] == false) CHECK(file["status"].get<std::string>().find("no manifest") != std::string::npos);
+        if (file["manifest"] == false)
+            CHECK(file["status"].get<std::string>().find("no manifest") != std::string::npos);
     }
     restore_and_compare(db, dir.path(), original);
 }
 
-TEST_CASE("a database restart mid-run exits 1 with a summary, loses nothing, and the next run carries on") {
+TEST_CASE(
+    "a database restart mid-run exits 1 with a summary, loses nothing, and the next run carries "
+    "on") {
     TestDatabase db;
     seed(db, 3000, 2);
     const auto original = snapshot(db);
@@ -388,9 +411,10 @@ TEST_CASE("a full disk mid-run exits 1 and deletes only rows whose lines are on 
     const auto original = snapshot(db);
     TempDir dir;
     // A file-size limit stands in for a full disk: write() fails with EFBIG part-way.
-    Process process({"/usr/bin/prlimit", "--fsize=150000", "--", required_env("OPS_BIN"), "--output", "json",
-                     "audit", "archive", "--dir", dir.path().string(), "--batch-size", "100"},
-                    db.env());
+    Process process(
+        {"/usr/bin/prlimit", "--fsize=150000", "--", required_env("OPS_BIN"), "--output", "json",
+         "audit", "archive", "--dir", dir.path().string(), "--batch-size", "100"},
+        db.env());
     const auto result = process.wait();
     INFO(result.err);
     CHECK(result.exit_code == 1);
@@ -404,20 +428,25 @@ TEST_CASE("a full disk mid-run exits 1 and deletes only rows whose lines are on 
         INFO("id " << id);
         if (!table.count(id)) REQUIRE(lines.count(id) == 1);
     }
-    CHECK(original.size() - table.size() == static_cast<std::size_t>(summary["deleted"].get<int>()));
+    CHECK(original.size() - table.size() ==
+          static_cast<std::size_t>(summary["deleted"].get<int>()));
     restore_and_compare(db, dir.path(), original);
 }
 
-TEST_CASE("a second concurrent run exits 75 naming the holder and application inserts are untouched") {
+TEST_CASE(
+    "a second concurrent run exits 75 naming the holder and application inserts are untouched") {
     TestDatabase db;
     seed(db, 2000, 0);
     slow_down_deletes(db, "0.1");
     TempDir dir;
     Process first(ops_argv(archive_args(dir.path() / "a", {"--batch-size", "100"})), db.env());
-    for (int i = 0; i < 100 && db.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0; ++i) {
+    for (int i = 0;
+         i < 100 && db.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0;
+         ++i) {
         usleep(50000);
     }
-    const auto second = run_ops({"audit", "archive", "--dir", (dir.path() / "b").string()}, db.env());
+    const auto second =
+        run_ops({"audit", "archive", "--dir", (dir.path() / "b").string()}, db.env());
     CHECK(second.exit_code == 75);
     CHECK(second.err.find("ops audit archive") != std::string::npos);
     CHECK(second.err.find("pid ") != std::string::npos);
@@ -425,8 +454,9 @@ TEST_CASE("a second concurrent run exits 75 naming the holder and application in
 
     // The application keeps writing meanwhile; its fresh rows stay.
     for (int i = 0; i < 20; ++i) {
-        db.exec("INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'during.run', "
-                "(now() AT TIME ZONE 'UTC')::timestamp(0))");
+        db.exec(
+            "INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'during.run', "
+            "(now() AT TIME ZONE 'UTC')::timestamp(0))");
         usleep(20000);
     }
     const auto result = first.wait();
@@ -453,7 +483,8 @@ TEST_CASE("SIGTERM and SIGINT finish the batch in flight, summarise and exit 143
         CHECK(summary["deleted"].get<int>() > 0);
         CHECK(summary["deleted"].get<int>() < 3000);
         // A clean stop leaves a sound file with its manifest.
-        CHECK(run_ops({"audit", "verify", summary["files"][0]["path"].get<std::string>()}).exit_code == 0);
+        CHECK(run_ops({"audit", "verify", summary["files"][0]["path"].get<std::string>()})
+                  .exit_code == 0);
         CHECK(summary["deleted"] == summary["files"][0]["rows"]);
     }
     db.exec("DROP TRIGGER ops_test_slow ON audit_events");
@@ -465,7 +496,8 @@ TEST_CASE("a max runtime stops cleanly after the batch that passes it") {
     seed(db, 2000, 0);
     slow_down_deletes(db, "0.1");
     TempDir dir;
-    const auto result = run_ops(archive_args(dir.path(), {"--batch-size", "100", "--max-runtime", "500ms"}), db.env());
+    const auto result = run_ops(
+        archive_args(dir.path(), {"--batch-size", "100", "--max-runtime", "500ms"}), db.env());
     REQUIRE(result.exit_code == 0);
     const auto summary = result.json();
     CHECK(summary["stopped_by"] == "max-runtime");
@@ -473,7 +505,9 @@ TEST_CASE("a max runtime stops cleanly after the batch that passes it") {
     CHECK(summary["deleted"].get<int>() < 2000);
 }
 
-TEST_CASE("a lock held by the application is waited out with retries and a statement timeout fails the run") {
+TEST_CASE(
+    "a lock held by the application is waited out with retries and a statement timeout fails the "
+    "run") {
     TestDatabase db;
     seed(db, 200, 0);
     TempDir dir;
@@ -496,8 +530,8 @@ TEST_CASE("a lock held by the application is waited out with retries and a state
     }
     seed(db, 50, 0);
     slow_down_deletes(db, "2");
-    const auto timed_out = run_ops({"--statement-timeout", "300ms", "--output", "json", "audit", "archive",
-                                    "--dir", (dir.path() / "b").string()},
+    const auto timed_out = run_ops({"--statement-timeout", "300ms", "--output", "json", "audit",
+                                    "archive", "--dir", (dir.path() / "b").string()},
                                    db.env());
     CHECK(timed_out.exit_code == 1);
     CHECK(timed_out.err.find("57014") != std::string::npos);
@@ -510,7 +544,8 @@ TEST_CASE("on a terminal archive draws a progress line with rate and ETA") {
     slow_down_deletes(db, "0.1");
     TempDir dir;
     // `script` gives ops a pseudo-terminal, as an operator's shell would.
-    std::string command = required_env("OPS_BIN") + " audit archive --batch-size 100 --dir " + dir.path().string();
+    std::string command =
+        required_env("OPS_BIN") + " audit archive --batch-size 100 --dir " + dir.path().string();
     Process process({"/usr/bin/script", "-qec", command, "/dev/null"}, db.env());
     const auto result = process.wait();
     CHECK(result.exit_code == 0);

@@ -10,14 +10,18 @@ using nlohmann::json;
 namespace {
 
 void seed_old_events(TestDatabase& db, int rows) {
-    db.exec("INSERT INTO audit_events (channel, event, metadata, created_at) "
-            "SELECT 'web', 'e' || i, json_build_object('i', i), timestamp '2025-01-01' + i * interval '1 minute' "
-            "FROM generate_series(1, " + std::to_string(rows) + ") AS i");
+    db.exec(
+        "INSERT INTO audit_events (channel, event, metadata, created_at) "
+        "SELECT 'web', 'e' || i, json_build_object('i', i), timestamp '2025-01-01' + i * interval "
+        "'1 minute' "
+        "FROM generate_series(1, " +
+        std::to_string(rows) + ") AS i");
 }
 
 // Archives everything old and returns the data file's path.
 std::string archive_all(TestDatabase& db, const TempDir& dir) {
-    const auto result = run_ops({"--output", "json", "audit", "archive", "--dir", dir.path().string()}, db.env());
+    const auto result =
+        run_ops({"--output", "json", "audit", "archive", "--dir", dir.path().string()}, db.env());
     REQUIRE(result.exit_code == 0);
     return result.json()["files"][0]["path"].get<std::string>();
 }
@@ -47,18 +51,21 @@ TEST_CASE("verify finds torn lines, extra lines, a changed byte and a missing ma
     std::ofstream(file, std::ios::trunc | std::ios::binary) << original << "{\"id\":10000}\n";
     result = run_ops({"--output", "json", "audit", "verify", file});
     CHECK(result.exit_code == 1);
-    CHECK(result.json()["files"][0]["status"].get<std::string>().find("1 extra lines") != std::string::npos);
+    CHECK(result.json()["files"][0]["status"].get<std::string>().find("1 extra lines") !=
+          std::string::npos);
 
     std::string flipped = original;
     flipped[flipped.find("\"web\"") + 1] = 'W';
     std::ofstream(file, std::ios::trunc | std::ios::binary) << flipped;
     result = run_ops({"--output", "json", "audit", "verify", file});
     CHECK(result.exit_code == 1);
-    CHECK(result.json()["files"][0]["status"].get<std::string>().find("SHA-256 differs") != std::string::npos);
+    CHECK(result.json()["files"][0]["status"].get<std::string>().find("SHA-256 differs") !=
+          std::string::npos);
 
     std::ofstream(file, std::ios::trunc | std::ios::binary) << original;
     CHECK(run_ops({"audit", "verify", file}).exit_code == 0);
-    std::filesystem::remove(std::filesystem::path(file).replace_extension("").string() + ".manifest.json");
+    std::filesystem::remove(std::filesystem::path(file).replace_extension("").string() +
+                            ".manifest.json");
     result = run_ops({"--output", "json", "audit", "verify", file});
     CHECK(result.exit_code == 1);
     report = result.json()["files"][0];
@@ -82,7 +89,8 @@ TEST_CASE("restore puts rows back with their ids, skips existing ones and torn l
         for (int i = 0; i < 10; ++i) pos = lines.find('\n', pos) + 1;
         return pos;
     }());
-    REQUIRE(run_ops({"audit", "restore", (dir.path() / "first-ten.jsonl").string()}, db.env()).exit_code == 0);
+    REQUIRE(run_ops({"audit", "restore", (dir.path() / "first-ten.jsonl").string()}, db.env())
+                .exit_code == 0);
 
     auto result = run_ops({"--output", "json", "audit", "restore", "--dry-run", file}, db.env());
     REQUIRE(result.exit_code == 0);
@@ -96,7 +104,8 @@ TEST_CASE("restore puts rows back with their ids, skips existing ones and torn l
     CHECK(summary["inserted"] == 30);
     CHECK(summary["skipped_existing"] == 10);
     CHECK(summary["torn_lines"] == 1);
-    CHECK(db.rows_as_json("SELECT * FROM audit_events WHERE channel <> 'ops' ORDER BY id") == original);
+    CHECK(db.rows_as_json("SELECT * FROM audit_events WHERE channel <> 'ops' ORDER BY id") ==
+          original);
     CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'ops.audit.restore'") == 2);
 }
 
@@ -119,12 +128,12 @@ TEST_CASE("restore and verify reject bad arguments with exit 2") {
     TempDir dir;
     std::ofstream(dir.path() / "f.jsonl") << "";
     const std::string file = (dir.path() / "f.jsonl").string();
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"audit", "restore"},
-             {"audit", "restore", "/nonexistent.jsonl"},
-             {"audit", "restore", "--batch-size", "0", file},
-             {"audit", "restore", "--batch-size", "many", file},
-             {"audit", "verify"}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"audit", "restore"},
+                                               {"audit", "restore", "/nonexistent.jsonl"},
+                                               {"audit", "restore", "--batch-size", "0", file},
+                                               {"audit", "restore", "--batch-size", "many", file},
+                                               {"audit", "verify"}}) {
         INFO(args.back());
         const auto result = run_ops(args, db.env());
         CHECK(result.exit_code == 2);

@@ -1,7 +1,7 @@
 // Behaviour every command gets from the dispatcher: help, exit codes, configuration,
 // connection errors without secrets, the per-command lock, output formats.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
@@ -81,8 +81,9 @@ TEST_CASE("the Laravel env file supplies the connection and the timezone") {
     REQUIRE(result.exit_code == 0);
     CHECK(result.err.find("timezone Asia/Jakarta") != std::string::npos);
     // Jakarta is UTC+7 all year: the cutoff is 90 days before Jakarta's wall clock.
-    const std::string expected =
-        db.scalar("SELECT to_char(now() AT TIME ZONE 'Asia/Jakarta' - interval '90 days', 'YYYY-MM-DD HH24')");
+    const std::string expected = db.scalar(
+        "SELECT to_char(now() AT TIME ZONE 'Asia/Jakarta' - interval '90 days', 'YYYY-MM-DD "
+        "HH24')");
     CHECK(result.json()["cutoff"].get<std::string>().substr(0, 13) == expected);
 }
 
@@ -101,7 +102,8 @@ TEST_CASE("connection precedence: the flag wins over DATABASE_URL, which wins ov
 }
 
 TEST_CASE("an unreachable database exits 69") {
-    const auto result = run_ops({"doctor"}, {{"DATABASE_URL", "postgresql://postgres@127.0.0.1:1/app"}});
+    const auto result =
+        run_ops({"doctor"}, {{"DATABASE_URL", "postgresql://postgres@127.0.0.1:1/app"}});
     CHECK(result.exit_code == 69);
     CHECK(result.err.find("cannot connect") != std::string::npos);
 }
@@ -118,14 +120,16 @@ TEST_CASE("a wrong password exits 69 and no output shows any password") {
     // The password on the command line draws a warning that points elsewhere.
     CHECK(result.err.find("DATABASE_URL, --env-file or ~/.pgpass") != std::string::npos);
 
-    const auto kv = run_ops({"doctor"}, {{"DATABASE_URL", "host=127.0.0.1 port=" + port + " dbname=" +
-                                                              db.name() + " user=ops_pw password=also-wrong"}});
+    const auto kv = run_ops(
+        {"doctor"}, {{"DATABASE_URL", "host=127.0.0.1 port=" + port + " dbname=" + db.name() +
+                                          " user=ops_pw password=also-wrong"}});
     CHECK(kv.exit_code == 69);
     CHECK(kv.err.find("also-wrong") == std::string::npos);
     CHECK(kv.err.find("password=***") != std::string::npos);
 
-    const auto right = run_ops({"doctor"}, {{"DATABASE_URL", "postgresql://ops_pw:right-password@127.0.0.1:" +
-                                                                 port + "/" + db.name()}});
+    const auto right = run_ops(
+        {"doctor"}, {{"DATABASE_URL",
+                      "postgresql://ops_pw:right-password@127.0.0.1:" + port + "/" + db.name()}});
     CHECK(right.exit_code == 0);
     CHECK(right.err.find("right-password") == std::string::npos);
 }
@@ -133,7 +137,8 @@ TEST_CASE("a wrong password exits 69 and no output shows any password") {
 TEST_CASE("doctor passes on the application schema and names what is missing") {
     TestDatabase db;
     TempDir dir;
-    auto result = run_ops({"--output", "json", "doctor", "--dir", (dir.path() / "archives").string()}, db.env());
+    auto result = run_ops(
+        {"--output", "json", "doctor", "--dir", (dir.path() / "archives").string()}, db.env());
     REQUIRE(result.exit_code == 0);
     const auto summary = result.json();
     CHECK(summary["problems"] == 0);
@@ -158,17 +163,23 @@ TEST_CASE("doctor reports an archive folder that is a file") {
 
 TEST_CASE("the connection shows the command as application_name") {
     TestDatabase db;
-    db.exec("CREATE FUNCTION slow_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "PERFORM pg_sleep(3); RETURN OLD; END $$");
-    db.exec("CREATE TRIGGER slow BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION slow_count()");
-    db.exec("INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'x', now() - interval '400 days')");
+    db.exec(
+        "CREATE FUNCTION slow_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "PERFORM pg_sleep(3); RETURN OLD; END $$");
+    db.exec(
+        "CREATE TRIGGER slow BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION "
+        "slow_count()");
+    db.exec(
+        "INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'x', now() - "
+        "interval '400 days')");
     TempDir dir;
     Process process(ops_argv({"audit", "archive", "--dir", dir.path().string()}), db.env());
     std::string seen;
     for (int i = 0; i < 50 && seen.empty(); ++i) {
         usleep(100000);
-        seen = db.scalar("SELECT coalesce(max(application_name), '') FROM pg_stat_activity "
-                         "WHERE application_name LIKE 'ops %' AND datname = current_database()");
+        seen = db.scalar(
+            "SELECT coalesce(max(application_name), '') FROM pg_stat_activity "
+            "WHERE application_name LIKE 'ops %' AND datname = current_database()");
     }
     CHECK(seen == "ops audit archive");
     CHECK(process.wait().exit_code == 0);
@@ -176,8 +187,8 @@ TEST_CASE("the connection shows the command as application_name") {
 
 TEST_CASE("json output is exactly one object on stdout and json logs are one object per line") {
     TestDatabase db;
-    const auto result = run_ops({"--output", "json", "--log-format", "json", "audit", "archive", "--dry-run",
-                                 "--dir", "/nonexistent/archives"},
+    const auto result = run_ops({"--output", "json", "--log-format", "json", "audit", "archive",
+                                 "--dry-run", "--dir", "/nonexistent/archives"},
                                 db.env());
     REQUIRE(result.exit_code == 0);
     CHECK(result.json()["command"] == "audit archive");
@@ -198,12 +209,15 @@ TEST_CASE("json output is exactly one object on stdout and json logs are one obj
 
 TEST_CASE("doctor names the privileges the connected role lacks") {
     TestDatabase db;
-    db.exec("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ops_reader') THEN "
-            "CREATE ROLE ops_reader LOGIN; END IF; END $$");
+    db.exec(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ops_reader') THEN "
+        "CREATE ROLE ops_reader LOGIN; END IF; END $$");
     db.exec("GRANT SELECT ON ALL TABLES IN SCHEMA public TO ops_reader");
-    const std::string url = "postgresql://ops_reader@127.0.0.1:" + required_env("OPS_TEST_PGPORT") + "/" + db.name();
+    const std::string url =
+        "postgresql://ops_reader@127.0.0.1:" + required_env("OPS_TEST_PGPORT") + "/" + db.name();
     TempDir dir;
-    const auto result = run_ops({"--output", "json", "doctor", "--dir", dir.path().string()}, {{"DATABASE_URL", url}});
+    const auto result = run_ops({"--output", "json", "doctor", "--dir", dir.path().string()},
+                                {{"DATABASE_URL", url}});
     CHECK(result.exit_code == 1);
     const auto summary = result.json();
     CHECK(summary["problems"] == 4);

@@ -56,7 +56,9 @@ nlohmann::json RunResult::json() const {
     try {
         parsed = nlohmann::json::parse(out);
     } catch (const std::exception& e) {
-        FAIL("stdout is not one JSON document: " << e.what() << "\nstdout:\n" << out << "\nstderr:\n" << err);
+        FAIL("stdout is not one JSON document: " << e.what() << "\nstdout:\n"
+                                                 << out << "\nstderr:\n"
+                                                 << err);
     }
     REQUIRE(parsed.is_object());
     return parsed;
@@ -69,8 +71,10 @@ Process::Process(const std::vector<std::string>& argv, const Env& env) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
 
     std::map<std::string, std::string> merged;
     for (char** e = environ; *e != nullptr; ++e) {
@@ -79,7 +83,8 @@ Process::Process(const std::vector<std::string>& argv, const Env& env) {
         if (eq != std::string::npos) merged[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
     // Tests decide the connection themselves; the caller's own settings must not leak in.
-    for (const char* name : {"DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"}) {
+    for (const char* name :
+         {"DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"}) {
         merged.erase(name);
     }
     for (const auto& [key, value] : env) merged[key] = value;
@@ -132,7 +137,9 @@ std::vector<std::string> ops_argv(const std::vector<std::string>& args) {
 RunResult run_ops(const std::vector<std::string>& args, const Env& env) {
     Process process(ops_argv(args), env);
     RunResult result = process.wait();
-    UNSCOPED_INFO("ops exit " << result.exit_code << "\nstdout:\n" << result.out << "\nstderr:\n" << result.err);
+    UNSCOPED_INFO("ops exit " << result.exit_code << "\nstdout:\n"
+                              << result.out << "\nstderr:\n"
+                              << result.err);
     return result;
 }
 
@@ -207,7 +214,8 @@ std::string read_file(const std::filesystem::path& path) {
     return text.str();
 }
 
-std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir, const std::string& suffix) {
+std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir,
+                                            const std::string& suffix) {
     std::vector<std::filesystem::path> files;
     if (!std::filesystem::exists(dir)) return files;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -218,8 +226,8 @@ std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir, co
 }
 
 void cluster(const std::string& action) {
-    const std::string command = required_env("OPS_SOURCE_DIR") + "/scripts/pg-cluster.sh " + action +
-                                " " + required_env("OPS_TEST_CLUSTER_DIR") + " " +
+    const std::string command = required_env("OPS_SOURCE_DIR") + "/scripts/pg-cluster.sh " +
+                                action + " " + required_env("OPS_TEST_CLUSTER_DIR") + " " +
                                 required_env("OPS_TEST_PGPORT");
     REQUIRE(std::system(command.c_str()) == 0);
 }

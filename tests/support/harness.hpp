@@ -30,7 +30,7 @@ struct RunResult {
 
 // A running `ops` (or any program) whose stdout and stderr go to files.
 class Process {
-public:
+  public:
     Process(const std::vector<std::string>& argv, const Env& env);
     ~Process();
     Process(const Process&) = delete;
@@ -41,7 +41,7 @@ public:
     pid_t pid() const { return pid_; }
     std::string stderr_so_far() const;
 
-private:
+  private:
     pid_t pid_ = -1;
     std::filesystem::path out_path_, err_path_;
     bool waited_ = false;
@@ -53,42 +53,43 @@ std::vector<std::string> ops_argv(const std::vector<std::string>& args);
 
 // A database created from the schema template for one test, dropped afterwards.
 class TestDatabase {
-public:
+  public:
     TestDatabase();
     ~TestDatabase();
     TestDatabase(const TestDatabase&) = delete;
     TestDatabase& operator=(const TestDatabase&) = delete;
 
     const std::string& name() const { return name_; }
-    std::string url() const;           // postgresql://postgres@127.0.0.1:PORT/NAME
-    Env env() const;                   // {DATABASE_URL: url()}
+    std::string url() const;  // postgresql://postgres@127.0.0.1:PORT/NAME
+    Env env() const;          // {DATABASE_URL: url()}
     pqxx::connection& connection() { return *connection_; }
     void reconnect();  // after the cluster restarted
 
     void exec(const std::string& sql);
-    std::int64_t count(const std::string& sql);   // first column of one row
+    std::int64_t count(const std::string& sql);  // first column of one row
     std::string scalar(const std::string& sql);  // "" for NULL
     // Rows as parsed JSON objects (row_to_json of `sql`), in the query's order.
     std::vector<nlohmann::json> rows_as_json(const std::string& sql);
 
-private:
+  private:
     std::string name_;
     std::unique_ptr<pqxx::connection> connection_;
 };
 
 // A fresh empty folder under the build tree, removed afterwards.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
 std::string read_file(const std::filesystem::path& path);
-std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir, const std::string& suffix);
+std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir,
+                                            const std::string& suffix);
 void cluster(const std::string& action);  // pg-cluster.sh restart/stop/start on the test cluster
 
 }  // namespace ops_test

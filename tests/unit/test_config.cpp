@@ -27,8 +27,11 @@ TEST_CASE("env files: quotes, comments, export prefixes") {
 }
 
 TEST_CASE("env DB_* settings become a quoted conninfo") {
-    const EnvValues env = {{"DB_HOST", "h"}, {"DB_PORT", "5433"}, {"DB_DATABASE", "app db"},
-                           {"DB_USERNAME", "u"}, {"DB_PASSWORD", "it's\\secret"}};
+    const EnvValues env = {{"DB_HOST", "h"},
+                           {"DB_PORT", "5433"},
+                           {"DB_DATABASE", "app db"},
+                           {"DB_USERNAME", "u"},
+                           {"DB_PASSWORD", "it's\\secret"}};
     const std::string conninfo = conninfo_from_env(env);
     CHECK(conninfo == "host='h' port='5433' dbname='app db' user='u' password='it\\'s\\\\secret'");
     CHECK(conninfo_has_password(conninfo));
@@ -36,9 +39,12 @@ TEST_CASE("env DB_* settings become a quoted conninfo") {
 }
 
 TEST_CASE("redaction hides passwords in URIs and key=value strings") {
-    CHECK(redact_conninfo("postgresql://app:s3cret@db:5432/shop").find("s3cret") == std::string::npos);
-    CHECK(redact_conninfo("postgresql://app:s3cret@db:5432/shop").find("password=***") != std::string::npos);
-    CHECK(redact_conninfo("postgresql://db/shop?password=s3cret").find("s3cret") == std::string::npos);
+    CHECK(redact_conninfo("postgresql://app:s3cret@db:5432/shop").find("s3cret") ==
+          std::string::npos);
+    CHECK(redact_conninfo("postgresql://app:s3cret@db:5432/shop").find("password=***") !=
+          std::string::npos);
+    CHECK(redact_conninfo("postgresql://db/shop?password=s3cret").find("s3cret") ==
+          std::string::npos);
     CHECK(redact_conninfo("host=db password=s3cret").find("s3cret") == std::string::npos);
     CHECK(redact_conninfo("postgresql://app@db/shop").find("***") == std::string::npos);
     CHECK_FALSE(conninfo_has_password("postgresql://app@db/shop"));
@@ -50,7 +56,9 @@ TEST_CASE("connection precedence: flag, DATABASE_URL, env file, libpq defaults")
         if (name == "DATABASE_URL") return "postgresql://env@db/shop";
         return std::nullopt;
     };
-    const GetEnv empty = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    const GetEnv empty = [](const std::string&) -> std::optional<std::string> {
+        return std::nullopt;
+    };
     GlobalOptions options;
     CHECK(resolve_config(options, empty).connection.source == "libpq defaults");
     CHECK(resolve_config(options, with_url).connection.source == "DATABASE_URL");

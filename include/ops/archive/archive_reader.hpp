@@ -23,7 +23,7 @@ struct ArchiveLine {
 // Reads an archive file line by line, plain or gzip (zlib reads both). A gzip stream cut
 // short by a crash yields what was flushed before it.
 class ArchiveReader {
-public:
+  public:
     explicit ArchiveReader(const std::filesystem::path& path);  // throws RunFailure
     ~ArchiveReader();
     ArchiveReader(const ArchiveReader&) = delete;
@@ -31,7 +31,7 @@ public:
 
     std::optional<ArchiveLine> next();
 
-private:
+  private:
     bool fill();
 
     std::filesystem::path path_;

@@ -17,7 +17,7 @@ enum class Compression { kNone, kGzip };
 // Nothing written counts until sync() returns: only then may the rows behind the lines
 // be deleted. The file is created exclusively (never overwrites) and not world-readable.
 class ArchiveWriter {
-public:
+  public:
     ArchiveWriter(std::filesystem::path path, Compression compression);
     ~ArchiveWriter();
     ArchiveWriter(const ArchiveWriter&) = delete;
@@ -40,7 +40,7 @@ public:
     std::uint64_t bytes_on_disk() const { return bytes_on_disk_; }
     std::string sha256() const { return digest_.hex(); }
 
-private:
+  private:
     void deflate_buffer(int flush);
     void write_to_file(std::string_view bytes);
     [[noreturn]] void fail(const std::string& action) const;

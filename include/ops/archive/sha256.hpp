@@ -8,7 +8,7 @@ namespace ops {
 
 // Incremental SHA-256 (OpenSSL's EVP), so a file's digest is known without reading it back.
 class Sha256 {
-public:
+  public:
     Sha256();
     ~Sha256();
     Sha256(const Sha256&) = delete;
@@ -17,7 +17,7 @@ public:
     void update(std::string_view bytes);
     std::string hex() const;  // of everything so far; the hash can keep going
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> state_;
 };

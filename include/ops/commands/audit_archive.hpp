@@ -16,7 +16,7 @@ namespace ops {
 // returns them, and that transaction commits only after their lines are fsync'd: a kill at
 // any point leaves every row in the table, in the file, or (between fsync and commit) both.
 class AuditArchiveCommand : public Command {
-public:
+  public:
     struct Options {
         std::string days = "90";
         std::string before;
@@ -38,7 +38,7 @@ public:
     Summary summary() const override;
     bool changed_data() const override { return deleted_ > 0; }
 
-private:
+  private:
     struct Limits {
         std::int64_t days = 90;
         std::optional<std::string> before;

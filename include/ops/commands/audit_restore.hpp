@@ -12,7 +12,7 @@ namespace ops {
 // counted; torn lines are skipped and counted. Every file is read once before anything is
 // inserted, so a column the table lacks stops the run with nothing changed.
 class AuditRestoreCommand : public Command {
-public:
+  public:
     static CommandSpec spec();
 
     void validate() override;
@@ -21,7 +21,7 @@ public:
     Summary summary() const override;
     bool changed_data() const override { return !dry_run_ && inserted_ > 0; }
 
-private:
+  private:
     void check_columns(Session& session);
     void restore_file(Session& session, const std::string& path, bool dry);
     void flush_batch(Session& session, std::string& batch_json, std::string& batch_ids,

@@ -9,7 +9,7 @@ namespace ops {
 // manifest comes from a run that did not end cleanly and is reported with its count of
 // whole lines. Reads files only; needs no database.
 class AuditVerifyCommand : public Command {
-public:
+  public:
     static CommandSpec spec();
 
     void validate() override;
@@ -17,7 +17,7 @@ public:
     Summary summary() const override;
     ExitCode outcome() const override;
 
-private:
+  private:
     Summary verify_file(const std::string& path);
 
     std::vector<std::string> files_;

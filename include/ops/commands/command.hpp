@@ -23,7 +23,7 @@ struct CommandEnv {
 // execute in batches, and keep a summary of what it did so far, which the dispatcher
 // prints whether the run ends well, is interrupted or fails.
 class Command {
-public:
+  public:
     virtual ~Command() = default;
 
     // Checks option values; throws UsageError. No side effects.

@@ -8,7 +8,7 @@ namespace ops {
 // they use (with a compatible type), the role's privileges and the archive folder, naming
 // each problem. CI smoke tests and the install check call it.
 class DoctorCommand : public Command {
-public:
+  public:
     static CommandSpec spec();
 
     void validate() override;
@@ -16,7 +16,7 @@ public:
     Summary summary() const override;
     ExitCode outcome() const override;
 
-private:
+  private:
     void add_check(const std::string& name, const std::string& problem);
     void check_archive_folder();
 

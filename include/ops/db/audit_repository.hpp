@@ -26,16 +26,18 @@ struct ChannelCount {
 // One batch taken out of the table: rows already deleted in the open transaction,
 // each with its full JSON line. Views point into the result the batch owns.
 class ArchivedBatch {
-public:
+  public:
     explicit ArchivedBatch(pqxx::result rows) : rows_(std::move(rows)) {}
     ArchivedBatch() = default;
     std::size_t size() const { return rows_.size(); }
-    std::int64_t id(std::size_t i) const { return rows_[static_cast<int>(i)][0].as<std::int64_t>(); }
+    std::int64_t id(std::size_t i) const {
+        return rows_[static_cast<int>(i)][0].as<std::int64_t>();
+    }
     std::string_view channel(std::size_t i) const { return view(i, 1); }
     std::string_view created_at(std::size_t i) const { return view(i, 2); }
     std::string_view json(std::size_t i) const { return view(i, 3); }
 
-private:
+  private:
     std::string_view view(std::size_t i, int column) const {
         const auto field = rows_[static_cast<int>(i)][column];
         return {field.c_str(), field.size()};
@@ -57,7 +59,7 @@ struct RestoreCounts {
 
 // All SQL on audit_events.
 class AuditRepository {
-public:
+  public:
     explicit AuditRepository(pqxx::transaction_base& tx) : tx_(tx) {}
 
     // Rows the selection matches, per channel, largest first.
@@ -77,12 +79,13 @@ public:
     // defaults). The values of json columns come as strings holding their JSON text:
     // PostgreSQL refuses to parse a document with a \u0000 outside a string it can
     // keep as json, which an archived json column may hold.
-    RestoreCounts restore_rows(const std::string& json_array, const std::vector<ColumnType>& columns);
+    RestoreCounts restore_rows(const std::string& json_array,
+                               const std::vector<ColumnType>& columns);
 
     // How many ids of a JSON array of ids exist already (what a restore would skip).
     std::int64_t count_existing(const std::string& json_ids);
 
-private:
+  private:
     pqxx::transaction_base& tx_;
 };
 

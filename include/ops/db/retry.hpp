@@ -23,8 +23,8 @@ auto retry_transient(std::string_view what, Batch&& batch) -> decltype(batch()) 
             return batch();
         } catch (const pqxx::sql_error& error) {
             if (!is_transient(error) || attempt == kAttempts) throw;
-            spdlog::warn("{}: transient database error (SQLSTATE {}), retry {} of {} in {} ms", what,
-                         error.sqlstate(), attempt, kAttempts - 1, pause.count());
+            spdlog::warn("{}: transient database error (SQLSTATE {}), retry {} of {} in {} ms",
+                         what, error.sqlstate(), attempt, kAttempts - 1, pause.count());
             std::this_thread::sleep_for(pause);
             pause *= 4;
         }

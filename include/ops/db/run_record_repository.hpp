@@ -9,7 +9,7 @@ namespace ops {
 // The application's own audit trail is where a run that changed data leaves its record:
 // channel 'ops', event 'ops.<group>.<command>', actor_type 'cli'.
 class RunRecordRepository {
-public:
+  public:
     explicit RunRecordRepository(pqxx::transaction_base& tx) : tx_(tx) {}
 
     void record_run(const std::string& event, const nlohmann::ordered_json& metadata,
@@ -26,7 +26,7 @@ public:
     std::int64_t record_subject_events(const std::string& event, const std::string& subject_type,
                                        const std::string& events_json, const std::string& zone);
 
-private:
+  private:
     pqxx::transaction_base& tx_;
 };
 

@@ -14,7 +14,7 @@ struct ColumnInfo {
 
 // Catalog look-ups for `ops doctor`.
 class SchemaRepository {
-public:
+  public:
     explicit SchemaRepository(pqxx::transaction_base& tx) : tx_(tx) {}
 
     std::vector<ColumnInfo> columns_of(const std::vector<std::string>& tables);
@@ -23,7 +23,7 @@ public:
                                                 const std::vector<std::string>& wanted);
     std::string current_role();
 
-private:
+  private:
     pqxx::transaction_base& tx_;
 };
 

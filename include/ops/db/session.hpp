@@ -18,26 +18,26 @@ struct SessionSettings {
 // One database connection for one run. Opening it is where "unreachable" and "wrong
 // password" surface, as DatabaseUnavailable (exit 69) with the password redacted.
 class Session {
-public:
+  public:
     Session(const ConnectionSettings& connection, const SessionSettings& settings);
 
     pqxx::connection& connection() { return *connection_; }
     std::string server_version();
 
-private:
+  private:
     std::unique_ptr<pqxx::connection> connection_;
 };
 
 // The session-level advisory lock that keeps two runs of one command from overlapping.
 // Released on destruction, and by the server if the process dies.
 class AdvisoryLock {
-public:
+  public:
     AdvisoryLock(Session& session, const std::string& lock_name);  // throws LockHeld
     ~AdvisoryLock();
     AdvisoryLock(const AdvisoryLock&) = delete;
     AdvisoryLock& operator=(const AdvisoryLock&) = delete;
 
-private:
+  private:
     Session& session_;
     int key_;
 };

@@ -10,12 +10,12 @@ namespace ops {
 // (done of total, rate, ETA). Otherwise an info log line at most every few seconds, so
 // cron logs stay readable.
 class ProgressReporter {
-public:
+  public:
     ProgressReporter(std::string what, std::int64_t total);
     ~ProgressReporter();
     void update(std::int64_t done);
 
-private:
+  private:
     std::string line(std::int64_t done) const;
 
     std::string what_;

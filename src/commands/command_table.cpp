@@ -4,7 +4,6 @@
 #include "ops/commands/command.hpp"
 #include "ops/commands/doctor.hpp"
 #include "ops/commands/quota_reconcile.hpp"
-#include "ops/commands/wa_redrive_failed.hpp"
 
 namespace ops {
 
@@ -12,7 +11,6 @@ namespace ops {
 const std::vector<CommandSpec>& command_table() {
     static const std::vector<CommandSpec> table = {
         DoctorCommand::spec(),       AuditArchiveCommand::spec(),   AuditVerifyCommand::spec(),
-        AuditRestoreCommand::spec(), QuotaReconcileCommand::spec(), WaRedriveFailedCommand::spec(),
     };
     return table;
 }

@@ -84,7 +84,15 @@ ArchiveWriter::~ArchiveWriter() {
     if (fd_ >= 0) ::close(fd_);
 }
 
+void ArchiveWriter::check_usable() const {
+    if (failed_) {
+        throw RunFailure("archive file '" + path_.string() +
+                         "' is unusable after an earlier write error");
+    }
+}
+
 void ArchiveWriter::append_line(std::string_view json) {
+    check_usable();
     const std::size_t start = pending_.size();
     pending_.append(json);
     std::replace_if(
@@ -95,6 +103,7 @@ void ArchiveWriter::append_line(std::string_view json) {
 }
 
 void ArchiveWriter::sync() {
+    check_usable();
     if (compression_ == Compression::kGzip) {
         deflate_buffer(finished_ ? Z_FINISH : Z_SYNC_FLUSH);
     } else {
@@ -139,7 +148,8 @@ void ArchiveWriter::write_to_file(std::string_view bytes) {
     bytes_on_disk_ += bytes.size();
 }
 
-void ArchiveWriter::fail(const std::string& action) const {
+void ArchiveWriter::fail(const std::string& action) {
+    failed_ = true;
     throw RunFailure(
         "cannot " + action + " archive file '" + path_.string() + "': " + std::strerror(errno),
         "no row was deleted that is not in a synced archive file; free space or fix "

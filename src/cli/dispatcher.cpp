@@ -230,16 +230,15 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
                      : std::string(),
                  run.timezone, describe_arguments(argc, argv));
 
+    const SessionSettings settings{"ops " + spec.full_name(), globals.statement_timeout,
+                                   globals.lock_timeout};
     std::optional<Session> session;
-    if (spec.traits.needs_database) {
-        session.emplace(config.connection,
-                        SessionSettings{"ops " + spec.full_name(), globals.statement_timeout,
-                                        globals.lock_timeout});
-    }
+    if (spec.traits.needs_database) session.emplace(config.connection, settings);
     std::optional<AdvisoryLock> lock;
     if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
 
-    CommandEnv env{run, session ? &*session : nullptr};
+    CommandEnv env{run, session ? &*session : nullptr,
+                   [&] { return std::make_unique<Session>(config.connection, settings); }};
     const Outcome outcome = execute_guarded(command, env);
     const Summary summary = frame_summary(spec, run, command, outcome.status, outcome.error);
     if (spec.traits.records_run && !run.is_dry_run() && command.changed_data() && session &&

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <future>
+
 #include "ops/archive/archive_writer.hpp"
 #include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
@@ -40,6 +42,8 @@ CommandSpec AuditArchiveCommand::spec() {
         app.add_option("--limit", o.limit, "at most N rows this run");
         app.add_option("--sleep", o.sleep_ms, "pause MS milliseconds between batches");
         app.add_option("--max-runtime", o.max_runtime, "stop after the batch that passes DURATION");
+        app.add_option("--parallel", o.parallel,
+                       "batches in flight at once, each on its own connection (default 2)");
         app.add_flag("--gzip", o.gzip, "write .jsonl.gz");
         app.add_flag("--dry-run", o.dry_run, "report what would be archived; change nothing");
         return command;
@@ -60,6 +64,8 @@ void AuditArchiveCommand::validate() {
     if (!options_.max_runtime.empty()) {
         limits_.max_runtime = parse_duration(options_.max_runtime, "--max-runtime");
     }
+    limits_.parallel =
+        static_cast<std::size_t>(parse_integer(options_.parallel, "--parallel", 1, 8));
     for (const auto& channel : options_.channels) {
         if (channel.empty()) throw UsageError("--channel: expected a channel name, got ''");
     }
@@ -72,7 +78,7 @@ void AuditArchiveCommand::execute(CommandEnv& env) {
     check_folder(!env.run.is_dry_run());
     plan(*env.session, env.run);
     if (env.run.is_dry_run() || selected_ == 0) return;
-    archive(*env.session, env.run);
+    archive(env);
 }
 
 // A folder that is a file or not writable fails here, before any row is read.
@@ -119,50 +125,96 @@ void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
                  selected_, data_file_.string());
 }
 
-void AuditArchiveCommand::archive(Session& session, const RunContext& run) {
+// Plans id ranges one after another and hands each to a slot; a slot runs one batch at a
+// time on its own connection. Stopping (signal, --limit, --max-runtime) only stops planning:
+// batches in flight finish or roll back, and the first failure is reported once all ended.
+void AuditArchiveCommand::archive(CommandEnv& env) {
     ArchiveWriter writer(data_file_, options_.gzip ? Compression::kGzip : Compression::kNone);
     ProgressReporter progress("audit archive", selected_);
-    std::int64_t after_id = 0;
-    while (!should_stop(run)) {
-        const std::int64_t wanted = std::min(
-            limits_.batch_size, limits_.max_rows ? *limits_.max_rows - deleted_ : INT64_MAX);
-        const std::size_t taken = retry_transient("audit archive batch", [&] {
-            pqxx::work tx(session.connection());
-            const ArchivedBatch batch =
-                AuditRepository(tx).take_batch(selection_, after_id, wanted);
-            for (std::size_t i = 0; i < batch.size(); ++i) writer.append_line(batch.json(i));
-            writer.sync();
-            tx.commit();
-            for (std::size_t i = 0; i < batch.size(); ++i) {
-                ++deleted_by_channel_[std::string(batch.channel(i))];
-                const std::int64_t id = batch.id(i);
-                if (!manifest_.first_id || id < *manifest_.first_id) manifest_.first_id = id;
-                if (!manifest_.last_id || id > *manifest_.last_id) manifest_.last_id = id;
-                const std::string created(batch.created_at(i));
-                if (!manifest_.oldest_created_at || created < *manifest_.oldest_created_at) {
-                    manifest_.oldest_created_at = created;
-                }
-                if (!manifest_.newest_created_at || created > *manifest_.newest_created_at) {
-                    manifest_.newest_created_at = created;
-                }
-            }
-            return batch.size();
-        });
-        if (taken == 0) break;
-        deleted_ += static_cast<std::int64_t>(taken);
-        after_id = *manifest_.last_id;
-        progress.update(deleted_);
-        if (limits_.sleep.count() > 0 && !should_stop(run)) interruptible_sleep(limits_.sleep);
+    std::vector<std::unique_ptr<Session>> extra_sessions;
+    std::vector<Session*> sessions = {env.session};
+    for (std::size_t i = 1; i < limits_.parallel; ++i) {
+        extra_sessions.push_back(env.open_session());
+        sessions.push_back(extra_sessions.back().get());
     }
+    std::vector<std::future<void>> in_flight(sessions.size());
+    std::exception_ptr failure;
+    const auto settle = [&](std::future<void>& batch) {
+        if (!batch.valid()) return;
+        try {
+            batch.get();
+        } catch (...) {
+            if (!failure) failure = std::current_exception();
+        }
+    };
+    std::int64_t after_id = 0;
+    for (std::size_t slot = 0; !failure && !should_stop(env.run);
+         slot = (slot + 1) % sessions.size()) {
+        settle(in_flight[slot]);
+        if (failure) break;
+        const std::int64_t wanted = std::min(
+            limits_.batch_size, limits_.max_rows ? *limits_.max_rows - planned_rows_ : INT64_MAX);
+        const auto range = retry_transient("audit archive plan", [&] {
+            pqxx::read_transaction tx(sessions[slot]->connection());
+            return AuditRepository(tx).next_range(selection_, after_id, wanted);
+        });
+        if (!range) break;
+        after_id = range->upper;
+        planned_rows_ += range->rows;
+        in_flight[slot] =
+            std::async(std::launch::async, [this, session = sessions[slot], r = *range, &writer] {
+                archive_range(*session, r, writer);
+            });
+        {
+            const std::lock_guard lock(progress_mutex_);
+            progress.update(deleted_);
+        }
+        if (limits_.sleep.count() > 0 && !should_stop(env.run)) interruptible_sleep(limits_.sleep);
+    }
+    for (auto& batch : in_flight) settle(batch);
+    if (failure) std::rethrow_exception(failure);
     writer.finish();
-    write_manifest(writer, run);
+    write_manifest(writer, env.run);
 }
 
-bool AuditArchiveCommand::should_stop(const RunContext& run) const {
+void AuditArchiveCommand::archive_range(Session& session, const IdRange& range,
+                                        ArchiveWriter& writer) {
+    retry_transient("audit archive batch", [&] {
+        pqxx::work tx(session.connection());
+        const ArchivedBatch batch = AuditRepository(tx).take_range(selection_, range);
+        {
+            const std::lock_guard lock(file_mutex_);
+            for (std::size_t i = 0; i < batch.size(); ++i) writer.append_line(batch.json(i));
+            writer.sync();
+        }
+        tx.commit();
+        count_batch(batch);
+    });
+}
+
+void AuditArchiveCommand::count_batch(const ArchivedBatch& batch) {
+    const std::lock_guard lock(progress_mutex_);
+    deleted_ += static_cast<std::int64_t>(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        ++deleted_by_channel_[std::string(batch.channel(i))];
+        const std::int64_t id = batch.id(i);
+        if (!manifest_.first_id || id < *manifest_.first_id) manifest_.first_id = id;
+        if (!manifest_.last_id || id > *manifest_.last_id) manifest_.last_id = id;
+        const std::string created(batch.created_at(i));
+        if (!manifest_.oldest_created_at || created < *manifest_.oldest_created_at) {
+            manifest_.oldest_created_at = created;
+        }
+        if (!manifest_.newest_created_at || created > *manifest_.newest_created_at) {
+            manifest_.newest_created_at = created;
+        }
+    }
+}
+
+bool AuditArchiveCommand::should_stop(const RunContext& run) {
     if (stop_requested()) return true;
-    if (limits_.max_rows && deleted_ >= *limits_.max_rows) return true;
+    if (limits_.max_rows && planned_rows_ >= *limits_.max_rows) return true;
     if (limits_.max_runtime && run.elapsed() >= *limits_.max_runtime) {
-        const_cast<AuditArchiveCommand*>(this)->stopped_by_runtime_ = true;
+        stopped_by_runtime_ = true;
         return true;
     }
     return false;

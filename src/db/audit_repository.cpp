@@ -40,22 +40,24 @@ std::vector<ChannelCount> AuditRepository::count_by_channel(const AuditSelection
     return counts;
 }
 
-ArchivedBatch AuditRepository::take_batch(const AuditSelection& selection, std::int64_t after_id,
-                                          std::int64_t limit) {
-    const ChannelsParam channels(selection);
-    // First the id that ends the batch, then one range DELETE: a single pkey range scan
-    // instead of a join back from a list of ids. Whatever the range DELETE removes (even a row
-    // that arrived meanwhile) it also returns, so it is written before the commit.
-    const auto upper = tx_.exec_params1(
-        std::string("SELECT max(id) FROM (SELECT id FROM audit_events WHERE id > $3 AND ") +
+std::optional<IdRange> AuditRepository::next_range(const AuditSelection& selection,
+                                                   std::int64_t after_id, std::int64_t limit) {
+    const auto row = tx_.exec_params1(
+        std::string(
+            "SELECT max(id), count(*) FROM (SELECT id FROM audit_events WHERE id > $3 AND ") +
             kMatches + " ORDER BY id LIMIT $4) AS batch",
-        selection.cutoff, channels.get(), after_id, limit)[0];
-    if (upper.is_null()) return ArchivedBatch(pqxx::result());
+        selection.cutoff, ChannelsParam(selection).get(), after_id, limit);
+    if (row[0].is_null()) return std::nullopt;
+    return IdRange{after_id, row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+}
+
+// One pkey range scan, rather than a join back from a list of ids.
+ArchivedBatch AuditRepository::take_range(const AuditSelection& selection, const IdRange& range) {
     return ArchivedBatch(tx_.exec_params(
         std::string("DELETE FROM audit_events a WHERE id > $3 AND id <= $4 AND ") + kMatches +
             " RETURNING a.id, a.channel, to_char(a.created_at, 'YYYY-MM-DD HH24:MI:SS'), "
             "row_to_json(a)::text",
-        selection.cutoff, channels.get(), after_id, upper.as<std::int64_t>()));
+        selection.cutoff, ChannelsParam(selection).get(), range.after_id, range.upper));
 }
 
 std::vector<ColumnType> AuditRepository::columns() {

@@ -292,6 +292,8 @@ TEST_CASE("bad archive options exit 2, name the option and change nothing") {
         {{"--sleep", "-1"}, "--sleep"},
         {{"--max-runtime", "2 hours"}, "--max-runtime"},
         {{"--channel", ""}, "--channel"},
+        {{"--parallel", "0"}, "--parallel"},
+        {{"--parallel", "9"}, "--parallel"},
         {{"--dir", (dir.path() / "a-file").string()}, "--dir"},
     };
     for (const auto& [extra, option] : cases) {
@@ -339,7 +341,8 @@ TEST_CASE("kill -9 at random moments loses nothing: table plus restored files eq
     TempDir dir;
     std::mt19937 random(20261127);
     for (int round = 0; round < 12; ++round) {
-        std::vector<std::string> extra = {"--batch-size", "97"};
+        std::vector<std::string> extra = {"--batch-size", "97", "--parallel",
+                                          std::to_string(1 + round % 4)};
         if (round % 3 == 0) extra.push_back("--gzip");
         Process process(ops_argv(archive_args(dir.path(), extra)), db.env());
         std::this_thread::sleep_for(std::chrono::milliseconds(20 + random() % 150));

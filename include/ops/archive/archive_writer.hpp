@@ -43,7 +43,8 @@ class ArchiveWriter {
   private:
     void deflate_buffer(int flush);
     void write_to_file(std::string_view bytes);
-    [[noreturn]] void fail(const std::string& action) const;
+    [[noreturn]] void fail(const std::string& action);
+    void check_usable() const;
 
     std::filesystem::path path_;
     Compression compression_;
@@ -55,6 +56,7 @@ class ArchiveWriter {
     std::uint64_t bytes_on_disk_ = 0;
     bool folder_synced_ = false;
     bool finished_ = false;
+    bool failed_ = false;  // after a failed write the file may end mid-line: append nothing more
     Sha256 digest_;
 };
 

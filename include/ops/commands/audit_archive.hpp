@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 
 #include "ops/archive/manifest.hpp"
@@ -15,6 +16,8 @@ namespace ops {
 // deletes them, batch by batch. A batch's rows are deleted in the same transaction that
 // returns them, and that transaction commits only after their lines are fsync'd: a kill at
 // any point leaves every row in the table, in the file, or (between fsync and commit) both.
+// Batches cover disjoint id ranges, so up to --parallel of them run at once, each on its
+// own connection; the file takes one batch's lines at a time.
 class AuditArchiveCommand : public Command {
   public:
     struct Options {
@@ -26,6 +29,7 @@ class AuditArchiveCommand : public Command {
         std::string limit;
         std::string sleep_ms = "0";
         std::string max_runtime;
+        std::string parallel = "2";
         bool gzip = false;
         bool dry_run = false;
     };
@@ -46,13 +50,16 @@ class AuditArchiveCommand : public Command {
         std::optional<std::int64_t> max_rows;
         std::chrono::milliseconds sleep{0};
         std::optional<std::chrono::milliseconds> max_runtime;
+        std::size_t parallel = 2;
     };
 
     void resolve_cutoff(Session& session, const RunContext& run);
     void check_folder(bool create) const;
     void plan(Session& session, const RunContext& run);
-    void archive(Session& session, const RunContext& run);
-    bool should_stop(const RunContext& run) const;
+    void archive(CommandEnv& env);
+    void archive_range(Session& session, const IdRange& range, class ArchiveWriter& writer);
+    void count_batch(const ArchivedBatch& batch);
+    bool should_stop(const RunContext& run);
     void write_manifest(const class ArchiveWriter& writer, const RunContext& run);
 
     Options options_;
@@ -61,6 +68,9 @@ class AuditArchiveCommand : public Command {
     std::vector<ChannelCount> planned_;
     std::int64_t selected_ = 0;
     std::filesystem::path data_file_;
+    std::mutex progress_mutex_;  // guards what batches running in parallel report
+    std::mutex file_mutex_;      // one batch at a time appends and syncs
+    std::int64_t planned_rows_ = 0;
     std::int64_t deleted_ = 0;
     std::map<std::string, std::int64_t> deleted_by_channel_;
     Manifest manifest_;

@@ -17,6 +17,8 @@ namespace ops {
 struct CommandEnv {
     RunContext& run;
     Session* session;  // null for commands that declare no database
+    // Opens another connection with the same settings, for commands that work in parallel.
+    std::function<std::unique_ptr<Session>()> open_session;
 };
 
 // A command reads like its runbook: validate options, plan (what a dry run reports),

@@ -16,6 +16,12 @@ struct AuditSelection {
     std::vector<std::string> channels;
 };
 
+struct IdRange {
+    std::int64_t after_id = 0;  // exclusive
+    std::int64_t upper = 0;     // inclusive
+    std::int64_t rows = 0;      // matching rows when planned
+};
+
 struct ChannelCount {
     std::string channel;
     std::int64_t rows = 0;
@@ -28,7 +34,6 @@ struct ChannelCount {
 class ArchivedBatch {
   public:
     explicit ArchivedBatch(pqxx::result rows) : rows_(std::move(rows)) {}
-    ArchivedBatch() = default;
     std::size_t size() const { return rows_.size(); }
     std::int64_t id(std::size_t i) const {
         return rows_[static_cast<int>(i)][0].as<std::int64_t>();
@@ -65,11 +70,15 @@ class AuditRepository {
     // Rows the selection matches, per channel, largest first.
     std::vector<ChannelCount> count_by_channel(const AuditSelection& selection);
 
-    // Deletes the next `limit` matching rows with id > `after_id` and returns them as JSON
-    // lines (row_to_json: every column, json columns embedded as values), in no set order.
-    // The deletion becomes real only when the caller commits.
-    ArchivedBatch take_batch(const AuditSelection& selection, std::int64_t after_id,
-                             std::int64_t limit);
+    // The id range (after_id, upper] that holds the next `limit` matching rows, and how
+    // many it holds; nullopt when none are left. Reads only.
+    std::optional<IdRange> next_range(const AuditSelection& selection, std::int64_t after_id,
+                                      std::int64_t limit);
+
+    // Deletes the matching rows of `range` and returns them as JSON lines (row_to_json: every
+    // column, json columns embedded as values), in no set order. Whatever it deletes (even a
+    // row that arrived after next_range) it returns. Real only when the caller commits.
+    ArchivedBatch take_range(const AuditSelection& selection, const IdRange& range);
 
     // The table's columns, for checking an archive file before restoring it.
     std::vector<ColumnType> columns();

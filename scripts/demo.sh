@@ -24,16 +24,12 @@ archive_dir=$demo/audit-archives
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 step $ops doctor --dir "$archive_dir"
+# shellcheck disable=SC2086
 for command in "audit archive --days 90 --dir $archive_dir" \
                "wa redrive-failed --failed-after 24h --rate 20" \
                "quota reconcile current"; do
-    # shellcheck disable=SC2086
-    if $ops $(echo "$command" | cut -d' ' -f1-2) --help >/dev/null 2>&1; then
-        step $ops $command --dry-run
-        step $ops $command
-    else
-        echo "ops ${command%% -*}: not built in this version"
-    fi
+    step $ops $command --dry-run
+    step $ops $command
 done
 step $ops audit verify "$archive_dir"/*.jsonl
 echo

@@ -4,14 +4,22 @@
 #include "ops/commands/command.hpp"
 #include "ops/commands/doctor.hpp"
 #include "ops/commands/quota_reconcile.hpp"
+#include "ops/commands/wa_redrive_failed.hpp"
 
 namespace ops {
 
 // Every command of the CLI, in the order `ops --help` lists them.
 const std::vector<CommandSpec>& command_table() {
+    // clang-format off
     static const std::vector<CommandSpec> table = {
-        DoctorCommand::spec(),       AuditArchiveCommand::spec(),   AuditVerifyCommand::spec(),
+        DoctorCommand::spec(),
+        AuditArchiveCommand::spec(),
+        AuditVerifyCommand::spec(),
+        AuditRestoreCommand::spec(),
+        WaRedriveFailedCommand::spec(),
+        QuotaReconcileCommand::spec(),
     };
+    // clang-format on
     return table;
 }
 

@@ -25,7 +25,7 @@ ArchiveLine classify(std::string text, bool terminated) {
 }  // namespace
 
 ArchiveReader::ArchiveReader(const std::filesystem::path& path)
-    : path_(path), file_(gzopen(path.c_str(), "rb")) {
+    : file_(gzopen(path.c_str(), "rb")) {
     if (file_ == nullptr) throw RunFailure("cannot open archive file '" + path.string() + "'");
     gzbuffer(file_, kReadChunk);
 }

@@ -19,19 +19,6 @@ void RunRecordRepository::record_run(const std::string& event,
         event, dump(metadata), zone);
 }
 
-void RunRecordRepository::record_subject_event(const std::string& event,
-                                               const std::string& subject_type,
-                                               std::int64_t subject_id,
-                                               const nlohmann::ordered_json& metadata,
-                                               const std::string& zone) {
-    tx_.exec_params(
-        "INSERT INTO audit_events (channel, event, actor_type, subject_type, subject_id, metadata, "
-        "                          created_at, updated_at) "
-        "SELECT 'ops', $1, 'cli', $2, $3, $4::json, t, t "
-        "FROM (SELECT (now() AT TIME ZONE $5)::timestamp(0) AS t) AS clock",
-        event, subject_type, subject_id, dump(metadata), zone);
-}
-
 std::int64_t RunRecordRepository::record_subject_events(const std::string& event,
                                                         const std::string& subject_type,
                                                         const std::string& events_json,

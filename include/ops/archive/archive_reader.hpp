@@ -34,7 +34,6 @@ class ArchiveReader {
   private:
     bool fill();
 
-    std::filesystem::path path_;
     gzFile file_;
     std::string buffer_;
     std::size_t position_ = 0;

@@ -19,7 +19,7 @@ SELECT 1 + i % 200,
        ts, ts
 FROM generate_series(1, :events) AS i,
      LATERAL (SELECT CASE WHEN i <= :old
-                          THEN timestamp '2025-01-01' + i * interval '20 seconds'
+                          THEN timestamp '2024-06-01' + i * (interval '700 days' / :old)
                           ELSE (now() AT TIME ZONE 'UTC')::timestamp(0) - (:events - i) * interval '2 seconds'
                      END::timestamp(0) AS ts) AS t;
 VACUUM ANALYZE audit_events;

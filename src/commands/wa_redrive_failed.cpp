@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <future>
 #include <regex>
 #include <set>
 
@@ -116,10 +119,10 @@ std::vector<std::int64_t> parse_backoff(const std::string& text) {
 
 struct WaRedriveFailedCommand::Batch {
     std::size_t locked = 0;
-    std::int64_t last_locked_id = 0;
     std::vector<LockedMessage> requeued;  // the locked messages the batch requeued
     std::int64_t jobs_inserted = 0;
     std::int64_t audit_events = 0;
+    std::int64_t first_index = 0;  // the --rate index of the batch's first job
 };
 
 CommandSpec WaRedriveFailedCommand::spec() {
@@ -153,6 +156,8 @@ CommandSpec WaRedriveFailedCommand::spec() {
             "dispatch ->onQueue(NAME) (default: a plain dispatch onto 'default')");
         app.add_option("--rate", o.rate, "let at most N jobs per second become available");
         app.add_option("--batch-size", o.batch_size, "messages per transaction (default 1000)");
+        app.add_option("--parallel", o.parallel,
+                       "batches in flight at once, each on its own connection (default 2)");
         app.add_option("--tries", o.tries, "the job class declares $tries = N");
         app.add_option("--backoff", o.backoff,
                        "the job class declares $backoff = N or [N, M, ...]");
@@ -196,6 +201,8 @@ void WaRedriveFailedCommand::validate() {
     }
     if (!options_.rate.empty()) limits_.rate = parse_integer(options_.rate, "--rate", 1, 1000000);
     limits_.batch_size = parse_integer(options_.batch_size, "--batch-size", 1, 100000);
+    limits_.parallel =
+        static_cast<std::size_t>(parse_integer(options_.parallel, "--parallel", 1, 8));
     if (options_.queue) check_queue_name(*options_.queue);
 
     JobClassProperties properties;
@@ -211,7 +218,7 @@ void WaRedriveFailedCommand::validate() {
 void WaRedriveFailedCommand::execute(CommandEnv& env) {
     plan(*env.session, env.run);
     if (env.run.is_dry_run() || tally_.messages == 0) return;
-    redrive(*env.session, env.run);
+    redrive(env);
 }
 
 // One consistent snapshot: what the selection holds, what it leaves alone, and which
@@ -247,55 +254,154 @@ void WaRedriveFailedCommand::plan(Session& session, const RunContext& run) {
         selection_.include_null ? ", none" : "", left, already_queued_);
 }
 
-void WaRedriveFailedCommand::redrive(Session& session, const RunContext& run) {
+// Plans id ranges one after another and hands each to a slot; a slot runs one batch at a
+// time on its own connection. Stopping (signal, --limit) only stops planning: batches in
+// flight commit or roll back, and the first failure is reported once all of them ended.
+void WaRedriveFailedCommand::redrive(CommandEnv& env) {
     ProgressReporter progress("wa redrive-failed", tally_.messages);
+    retry_transient("wa redrive-failed start", [&] {
+        pqxx::read_transaction tx(env.session->connection());
+        WaMessageRepository messages(tx);
+        jobs_id_sequence_ = messages.jobs_id_sequence();
+        // One start for every batch's --rate indices, fixed before the first batch.
+        if (limits_.rate) rate_start_ = messages.epoch_now();
+    });
+    std::vector<std::unique_ptr<Session>> extra_sessions;
+    std::vector<Session*> sessions = {env.session};
+    for (std::size_t i = 1; i < limits_.parallel; ++i) {
+        extra_sessions.push_back(env.open_session());
+        sessions.push_back(extra_sessions.back().get());
+    }
+    // A slot's batch marks it done as its last step; the planner takes whichever slot is free
+    // first (its future is ready then, or becomes so at once). Declared before the futures,
+    // which wait for their batches when destroyed.
+    std::mutex slots_mutex;
+    std::condition_variable slot_done;
+    std::vector<char> done(sessions.size(), 1);
+    std::vector<std::future<void>> in_flight(sessions.size());
+    std::exception_ptr failure;
+    const auto settle = [&](std::future<void>& batch) {
+        if (!batch.valid()) return;
+        try {
+            batch.get();
+        } catch (...) {
+            if (!failure) failure = std::current_exception();
+        }
+    };
+    const auto free_slot = [&] {
+        std::unique_lock lock(slots_mutex);
+        std::size_t slot = 0;
+        slot_done.wait(lock, [&] {
+            for (slot = 0; slot < done.size(); ++slot) {
+                if (done[slot]) return true;
+            }
+            return false;
+        });
+        done[slot] = 0;
+        return slot;
+    };
     std::int64_t after_id = 0;
-    while (!stop_requested()) {
-        if (selection_.limit && redriven_ >= *selection_.limit) break;
-        const Batch batch = retry_transient("wa redrive-failed batch",
-                                            [&] { return run_batch(session, run, after_id); });
-        if (batch.locked == 0) {
-            exhausted_ = true;
+    std::int64_t planned = 0;
+    bool planned_all = false;
+    while (!failure && !stop_requested()) {
+        if (selection_.limit && planned >= *selection_.limit) {
+            planned_all = true;
             break;
         }
-        account(batch);
-        after_id = batch.last_locked_id;
+        const std::size_t slot = free_slot();
+        settle(in_flight[slot]);
+        const auto release = [&] {
+            const std::lock_guard lock(slots_mutex);
+            done[slot] = 1;
+        };
+        if (failure) {
+            release();
+            break;
+        }
+        const std::int64_t wanted =
+            std::min(limits_.batch_size,
+                     selection_.limit ? *selection_.limit - planned : limits_.batch_size);
+        Session& session = *sessions[slot];
+        // Each a single statement on its own (no BEGIN/COMMIT round trips).
+        const auto range = retry_transient("wa redrive-failed plan", [&] {
+            pqxx::nontransaction tx(session.connection());
+            return WaMessageRepository(tx).next_range(selection_, after_id, *tally_.last_id,
+                                                      wanted);
+        });
+        if (!range) {
+            release();
+            planned_all = true;
+            break;
+        }
+        std::string job_ids = retry_transient("wa redrive-failed job ids", [&] {
+            pqxx::nontransaction tx(session.connection());
+            return WaMessageRepository(tx).reserve_job_ids(jobs_id_sequence_, range->rows);
+        });
+        // Built here, while the other slots' batches run, not in the batch's transaction.
+        JobBatch jobs = job_batch(*range, planned, std::move(job_ids));
+        after_id = range->upper;
+        planned += range->rows;
+        in_flight[slot] = std::async(
+            std::launch::async, [&, slot, s = &session, r = *range, jobs = std::move(jobs)] {
+                struct Done {
+                    std::function<void()> mark;
+                    ~Done() { mark(); }
+                } mark_done{[&] {
+                    {
+                        const std::lock_guard lock(slots_mutex);
+                        done[slot] = 1;
+                    }
+                    slot_done.notify_one();
+                }};
+                const Batch batch = retry_transient(
+                    "wa redrive-failed batch", [&] { return run_batch(*s, env.run, r, jobs); });
+                account(batch);
+            });
+        const std::lock_guard lock(progress_mutex_);
         progress.update(redriven_);
     }
+    for (auto& batch : in_flight) settle(batch);
+    if (failure) std::rethrow_exception(failure);
+    exhausted_ = planned_all;
 }
 
-// Locks, requeues and audits the next batch in one transaction, and commits it.
-WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session,
-                                                                const RunContext& run,
-                                                                std::int64_t after_id) {
-    const std::int64_t wanted = std::min(
-        limits_.batch_size, selection_.limit ? *selection_.limit - redriven_ : limits_.batch_size);
-    pqxx::work tx(session.connection());
-    WaMessageRepository messages(tx);
-    if (limits_.rate && !rate_start_) rate_start_ = messages.epoch_now();
-
+// The jobs of one planned range: fresh uuids, the reserved ids, and the --rate indices from
+// `first_index` (the messages planned before the range), so that no two batches share one.
+JobBatch WaRedriveFailedCommand::job_batch(const RedriveRange& range, std::int64_t first_index,
+                                           std::string job_ids) const {
     JobBatch jobs;
     jobs.queue = queue_name();
     jobs.payload = {payload_->before_uuid(), payload_->before_id(), payload_->after_id()};
-    jobs.uuids_json.reserve(static_cast<std::size_t>(wanted) * 39 + 2);
+    jobs.uuids_json.reserve(static_cast<std::size_t>(range.rows) * 39 + 2);
     jobs.uuids_json += '[';
-    for (std::int64_t i = 0; i < wanted; ++i) {
+    for (std::int64_t i = 0; i < range.rows; ++i) {
         if (i > 0) jobs.uuids_json += ',';
         jobs.uuids_json += '"';
         jobs.uuids_json += new_uuid_v4();
         jobs.uuids_json += '"';
     }
     jobs.uuids_json += ']';
+    jobs.ids_json = std::move(job_ids);
     jobs.rate = limits_.rate;
     jobs.rate_start = rate_start_.value_or(0);
-    jobs.first_index = jobs_inserted_;
+    jobs.first_index = first_index;
+    return jobs;
+}
+
+// Locks, requeues and audits one planned range in one transaction, and commits it.
+WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session,
+                                                                const RunContext& run,
+                                                                const RedriveRange& range,
+                                                                const JobBatch& jobs) {
+    pqxx::work tx(session.connection());
+    WaMessageRepository messages(tx);
+    const std::int64_t after_id = range.after_id;
     RequeuedBatch requeued =
-        messages.requeue_batch(selection_, after_id, *tally_.last_id, wanted, jobs, run.timezone);
+        messages.requeue_batch(selection_, after_id, range.upper, range.rows, jobs, run.timezone);
 
     Batch batch;
+    batch.first_index = jobs.first_index;
     batch.locked = requeued.locked.size();
-    if (requeued.locked.empty()) return batch;
-    batch.last_locked_id = requeued.locked.back().id;
     batch.jobs_inserted = requeued.jobs_inserted;
 
     // The history the requeue clears: one audit event per requeued message.
@@ -331,6 +437,10 @@ WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session
 }
 
 void WaRedriveFailedCommand::account(const Batch& batch) {
+    const std::lock_guard lock(progress_mutex_);
+    if (batch.jobs_inserted > 0) {
+        rate_last_index_ = std::max(rate_last_index_, batch.first_index + batch.jobs_inserted - 1);
+    }
     redriven_ += static_cast<std::int64_t>(batch.requeued.size());
     jobs_inserted_ += batch.jobs_inserted;
     audit_events_ += batch.audit_events;
@@ -407,7 +517,9 @@ Summary WaRedriveFailedCommand::summary() const {
         s["rate"] = nullptr;
     } else {
         const std::int64_t jobs = dry ? tally_.messages : jobs_inserted_;
-        const std::int64_t spread = jobs > 0 ? (jobs - 1) / *limits_.rate : 0;
+        // A run's batches that requeued fewer than planned leave gaps in the indices.
+        const std::int64_t last = dry ? jobs - 1 : rate_last_index_;
+        const std::int64_t spread = last > 0 ? last / *limits_.rate : 0;
         Summary rate;
         rate["per_second"] = *limits_.rate;
         rate["jobs"] = jobs;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ops/core/errors.hpp"
+
 namespace ops {
 namespace {
 
@@ -139,6 +141,37 @@ std::int64_t WaMessageRepository::epoch_now() {
     return tx_.exec1("SELECT floor(extract(epoch FROM now()))::bigint")[0].as<std::int64_t>();
 }
 
+std::optional<RedriveRange> WaMessageRepository::next_range(const RedriveSelection& selection,
+                                                            std::int64_t after_id,
+                                                            std::int64_t up_to_id,
+                                                            std::int64_t limit) {
+    const SelectionParams p(selection);
+    const auto row = tx_.exec_params1(
+        "SELECT max(id), count(*) FROM (SELECT id FROM wa_messages WHERE " + selection_where() +
+            " AND " + kNotExcluded + " AND id > $7 AND id <= $8 ORDER BY id LIMIT $9) AS batch",
+        p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), p.excluded(), after_id,
+        up_to_id, limit);
+    if (row[0].is_null()) return std::nullopt;
+    return RedriveRange{after_id, row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+}
+
+std::string WaMessageRepository::jobs_id_sequence() {
+    const auto row = tx_.exec1("SELECT pg_get_serial_sequence('jobs', 'id')");
+    if (row[0].is_null()) throw RunFailure("jobs.id has no sequence (expected bigserial)");
+    return row[0].as<std::string>();
+}
+
+// The sequence travels as a parameter that is a regclass constant: nextval() of an expression
+// looks the relation up again for every row, about ten times slower.
+std::string WaMessageRepository::reserve_job_ids(const std::string& sequence, std::int64_t count) {
+    return tx_
+        .exec_params1(
+            "SELECT coalesce(json_agg(id ORDER BY id), '[]')::text FROM ("
+            "  SELECT nextval($1) AS id FROM generate_series(1, $2::bigint)) AS reserved",
+            sequence, count)[0]
+        .as<std::string>();
+}
+
 RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selection,
                                                  std::int64_t after_id, std::int64_t up_to_id,
                                                  std::int64_t limit, const JobBatch& jobs,
@@ -170,13 +203,17 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
             "uuids AS ("
             "  SELECT uuid, k FROM json_array_elements_text($11::json) WITH ORDINALITY AS u(uuid, "
             "k)), "
+            "job_ids AS ("
+            "  SELECT job_id::bigint, k FROM json_array_elements_text($19::json) "
+            "  WITH ORDINALITY AS j(job_id, k)), "
             "jobs_inserted AS ("
-            "  INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) "
-            "  SELECT $12, $13 || uuids.uuid || $14 || n.id || $15, 0, NULL, "
+            "  INSERT INTO jobs (id, queue, payload, attempts, reserved_at, available_at, "
+            "    created_at) "
+            "  SELECT job_ids.job_id, $12, $13 || uuids.uuid || $14 || n.id || $15, 0, NULL, "
             "    (CASE WHEN $16::bigint IS NULL THEN clock.epoch "
             "          ELSE $17::bigint + ($18::bigint + n.k - 1) / $16::bigint END)::integer, "
             "    clock.epoch::integer "
-            "  FROM numbered n JOIN uuids USING (k), clock ORDER BY n.id "
+            "  FROM numbered n JOIN uuids USING (k) JOIN job_ids USING (k), clock ORDER BY n.id "
             "  RETURNING 1) "
             "SELECT l.id, l.tenant_id, l.error_code, l.error_message, l.attempts, "
             "  to_char(l.failed_at, " +
@@ -186,7 +223,7 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
         p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), p.excluded(), after_id,
         up_to_id, limit, zone, jobs.uuids_json, jobs.queue, jobs.payload.before_uuid,
         jobs.payload.before_id, jobs.payload.after_id, rate.empty() ? nullptr : rate.c_str(),
-        jobs.rate_start, jobs.first_index);
+        jobs.rate_start, jobs.first_index, jobs.ids_json);
     RequeuedBatch batch;
     batch.locked.reserve(rows.size());
     for (const auto& row : rows) {

@@ -461,6 +461,45 @@ TEST_CASE("wa redrive-failed: --limit and --rate spacing of available_at") {
     check_all_or_nothing(db);
 }
 
+TEST_CASE("wa redrive-failed: --rate holds across parallel batches") {
+    TestDatabase db;
+    seed_tenants(db);
+    add_transient_failures(db, 200);
+    // One message is being sent: its batch requeues one fewer than planned (a gap in the rate).
+    const auto held = db.count("SELECT id FROM wa_messages ORDER BY id OFFSET 40 LIMIT 1");
+    pqxx::connection app(db.url());
+    pqxx::work tx(app);
+    tx.exec("SELECT * FROM wa_messages WHERE id = " + std::to_string(held) + " FOR UPDATE");
+
+    const auto before = db.count("SELECT floor(extract(epoch FROM now()))::bigint");
+    const auto result = run_ops({"--output", "json", "wa", "redrive-failed", "--rate", "7",
+                                 "--batch-size", "6", "--parallel", "3"},
+                                db.env());
+    tx.commit();
+    REQUIRE(result.exit_code == 0);
+    const auto summary = result.json();
+    CHECK(summary["redriven"] == 199);
+    CHECK(summary["jobs_inserted"] == 199);
+    CHECK(summary["skipped"] == 1);
+    const auto start = summary["rate"]["first_available_at"].get<std::int64_t>();
+    CHECK(start >= before);
+    // No second has more than 7 jobs becoming available, and none is before the start.
+    CHECK(db.count("SELECT count(*) FROM (SELECT available_at FROM jobs GROUP BY available_at "
+                   "HAVING count(*) > 7) AS crowded") == 0);
+    CHECK(db.count("SELECT count(*) FROM jobs WHERE available_at < " + std::to_string(start)) == 0);
+    CHECK(db.count("SELECT max(available_at) FROM jobs") ==
+          summary["rate"]["last_available_at"].get<std::int64_t>());
+    // Every message but the held one got exactly one job, and jobs.id follows message order.
+    auto expected = ids(db, "SELECT id FROM wa_messages");
+    expected.erase(held);
+    CHECK(job_message_ids(db) == expected);
+    CHECK(db.count("SELECT count(*) FROM jobs") == 199);
+    CHECK(db.count(std::string("SELECT count(*) FROM (SELECT ") + kJobMessageId +
+                   " AS m, row_number() OVER (ORDER BY id) AS a, row_number() OVER (ORDER BY " +
+                   kJobMessageId + ") AS b FROM jobs) x WHERE a <> b") == 0);
+    check_all_or_nothing(db);
+}
+
 TEST_CASE("wa redrive-failed: a dry run reports the plan and changes nothing") {
     TestDatabase db;
     seed_tenants(db);
@@ -561,66 +600,80 @@ TEST_CASE("wa redrive-failed: a row another transaction holds is skipped and lef
 }
 
 TEST_CASE("wa redrive-failed: two runs at once never queue a message twice") {
-    TestDatabase db;
-    seed_tenants(db);
-    add_transient_failures(db, 2000);
-    Process first(ops_argv({"--output", "json", "wa", "redrive-failed", "--batch-size", "25"}),
-                  db.env());
-    Process second(ops_argv({"--output", "json", "wa", "redrive-failed", "--batch-size", "25"}),
-                   db.env());
-    const auto a = first.wait();
-    const auto b = second.wait();
-    INFO("first: " << a.exit_code << " " << a.err << "\nsecond: " << b.exit_code << " " << b.err);
-    CHECK((a.exit_code == 0 || a.exit_code == 75));
-    CHECK((b.exit_code == 0 || b.exit_code == 75));
-    CHECK((a.exit_code == 0 || b.exit_code == 0));
-    // Then a third run finds nothing left.
-    const auto third = run_ops({"--output", "json", "wa", "redrive-failed"}, db.env());
-    REQUIRE(third.exit_code == 0);
-    CHECK(third.json()["redriven"] == 0);
-    CHECK(db.count("SELECT count(*) FROM jobs") == 2000);
-    CHECK(db.count("SELECT count(*) FROM wa_messages WHERE status = 'queued'") == 2000);
-    check_all_or_nothing(db);
+    for (const auto& [p1, p2] :
+         std::vector<std::pair<std::string, std::string>>{{"1", "3"}, {"3", "1"}}) {
+        INFO("--parallel " << p1 << " and " << p2);
+        TestDatabase db;
+        seed_tenants(db);
+        add_transient_failures(db, 2000);
+        Process first(ops_argv({"--output", "json", "wa", "redrive-failed", "--batch-size", "25",
+                                "--parallel", p1}),
+                      db.env());
+        Process second(ops_argv({"--output", "json", "wa", "redrive-failed", "--batch-size", "25",
+                                 "--parallel", p2}),
+                       db.env());
+        const auto a = first.wait();
+        const auto b = second.wait();
+        INFO("first: " << a.exit_code << " " << a.err << "\nsecond: " << b.exit_code << " "
+                       << b.err);
+        CHECK((a.exit_code == 0 || a.exit_code == 75));
+        CHECK((b.exit_code == 0 || b.exit_code == 75));
+        CHECK((a.exit_code == 0 || b.exit_code == 0));
+        // Then a third run finds nothing left.
+        const auto third = run_ops({"--output", "json", "wa", "redrive-failed"}, db.env());
+        REQUIRE(third.exit_code == 0);
+        CHECK(third.json()["redriven"] == 0);
+        CHECK(db.count("SELECT count(*) FROM jobs") == 2000);
+        CHECK(db.count("SELECT count(*) FROM wa_messages WHERE status = 'queued'") == 2000);
+        check_all_or_nothing(db);
+    }
 }
 
 TEST_CASE(
     "wa redrive-failed: kill -9 mid-run leaves each message failed without a job or queued with "
     "one") {
-    TestDatabase db;
-    seed_tenants(db);
-    add_transient_failures(db, 1000);
-    // Slow every batch down so that the kill lands mid-run, inside a transaction.
-    db.exec(
-        "CREATE FUNCTION slow_jobs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "PERFORM pg_sleep(0.05); RETURN NULL; END $$");
-    db.exec(
-        "CREATE TRIGGER slow AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCTION slow_jobs()");
+    for (const std::string parallel : {"1", "3"}) {
+        INFO("--parallel " << parallel);
+        TestDatabase db;
+        seed_tenants(db);
+        add_transient_failures(db, 1000);
+        // Slow every batch down so that the kill lands mid-run, inside a transaction.
+        db.exec(
+            "CREATE FUNCTION slow_jobs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM pg_sleep(0.05); RETURN NULL; END $$");
+        db.exec(
+            "CREATE TRIGGER slow AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCTION "
+            "slow_jobs()");
 
-    Process run(ops_argv({"wa", "redrive-failed", "--batch-size", "10"}), db.env());
-    for (int i = 0; i < 400 && db.count("SELECT count(*) FROM jobs") < 50; ++i) usleep(20000);
-    usleep(30000);
-    run.send(SIGKILL);
-    const auto killed = run.wait();
-    CHECK(killed.signal == SIGKILL);
-    wait_for_backend_to_leave(db);
+        Process run(
+            ops_argv({"wa", "redrive-failed", "--batch-size", "10", "--parallel", parallel}),
+            db.env());
+        for (int i = 0; i < 400 && db.count("SELECT count(*) FROM jobs") < 50; ++i) usleep(20000);
+        usleep(30000);
+        run.send(SIGKILL);
+        const auto killed = run.wait();
+        CHECK(killed.signal == SIGKILL);
+        wait_for_backend_to_leave(db);
 
-    const auto queued = db.count("SELECT count(*) FROM wa_messages WHERE status = 'queued'");
-    CHECK(queued >= 50);
-    CHECK(queued < 1000);
-    CHECK(queued % 10 == 0);  // whole batches only
-    CHECK(db.count("SELECT count(*) FROM jobs") == queued);
-    CHECK(
-        db.count("SELECT count(*) FROM wa_messages WHERE status = 'failed' AND (error_code IS NULL "
-                 "OR error_message IS NULL OR failed_at IS NULL OR attempts = 0)") == 0);
-    check_all_or_nothing(db);
+        const auto queued = db.count("SELECT count(*) FROM wa_messages WHERE status = 'queued'");
+        CHECK(queued >= 50);
+        CHECK(queued < 1000);
+        CHECK(queued % 10 == 0);  // whole batches only
+        CHECK(db.count("SELECT count(*) FROM jobs") == queued);
+        CHECK(
+            db.count(
+                "SELECT count(*) FROM wa_messages WHERE status = 'failed' AND (error_code IS NULL "
+                "OR error_message IS NULL OR failed_at IS NULL OR attempts = 0)") == 0);
+        check_all_or_nothing(db);
 
-    // A second run finishes the rest.
-    db.exec("DROP TRIGGER slow ON jobs");
-    const auto rerun = run_ops({"--output", "json", "wa", "redrive-failed"}, db.env());
-    REQUIRE(rerun.exit_code == 0);
-    CHECK(rerun.json()["redriven"] == 1000 - queued);
-    CHECK(db.count("SELECT count(*) FROM jobs") == 1000);
-    check_all_or_nothing(db);
+        // A second run finishes the rest.
+        db.exec("DROP TRIGGER slow ON jobs");
+        const auto rerun = run_ops({"--output", "json", "wa", "redrive-failed"}, db.env());
+        REQUIRE(rerun.exit_code == 0);
+        CHECK(rerun.json()["redriven"] == 1000 - queued);
+        CHECK(db.count("SELECT count(*) FROM jobs") == 1000);
+        check_all_or_nothing(db);
+    }
 }
 
 TEST_CASE("wa redrive-failed: SIGTERM finishes the batch in flight and stops") {
@@ -685,6 +738,10 @@ TEST_CASE("wa redrive-failed: bad input exits 2 and names the option") {
         {{"--rate", "fast"}, "--rate"},
         {{"--batch-size", "0"}, "--batch-size"},
         {{"--batch-size", "1000001"}, "--batch-size"},
+        {{"--parallel", "0"}, "--parallel"},
+        {{"--parallel", "9"}, "--parallel"},
+        {{"--parallel", "two"}, "--parallel"},
+        {{"--parallel", "-1"}, "--parallel"},
         {{"--tries", "-1"}, "--tries"},
         {{"--tries", "many"}, "--tries"},
         {{"--backoff", "10,,60"}, "--backoff"},

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@ namespace ops {
 // rows others hold), sets them 'queued', inserts one `jobs` row each (the payload Laravel
 // itself writes for SendWaMessageJob) and one `wa.message.redriven` audit event each, and
 // commits: a kill at any point leaves every message either failed with no job, or queued with
-// exactly one job and one audit event.
+// exactly one job and one audit event. Batches cover disjoint id ranges, so up to --parallel
+// of them run at once, each on its own connection.
 class WaRedriveFailedCommand : public Command {
   public:
     struct Options {
@@ -30,6 +32,7 @@ class WaRedriveFailedCommand : public Command {
         std::optional<std::string> queue;  // unset: a plain dispatch onto 'default'
         std::string rate;
         std::string batch_size = "1000";
+        std::string parallel = "2";
         std::string tries;
         std::string backoff;
         std::string timeout;
@@ -55,12 +58,16 @@ class WaRedriveFailedCommand : public Command {
         std::optional<When> failed_before;
         std::optional<std::int64_t> rate;
         std::int64_t batch_size = 1000;
+        std::size_t parallel = 2;
     };
     struct Batch;
 
     void plan(Session& session, const RunContext& run);
-    void redrive(Session& session, const RunContext& run);
-    Batch run_batch(Session& session, const RunContext& run, std::int64_t after_id);
+    void redrive(CommandEnv& env);
+    JobBatch job_batch(const RedriveRange& range, std::int64_t first_index,
+                       std::string job_ids) const;
+    Batch run_batch(Session& session, const RunContext& run, const RedriveRange& range,
+                    const JobBatch& jobs);
     void account(const Batch& batch);
     std::string queue_name() const { return options_.queue.value_or("default"); }
 
@@ -72,9 +79,11 @@ class WaRedriveFailedCommand : public Command {
     // The plan (what the dry run reports).
     RedriveTally tally_;
     std::vector<ReasonMessageCount> left_alone_;
+    std::string jobs_id_sequence_;
     std::int64_t already_queued_ = 0;
 
-    // What the run committed.
+    // What the run committed (batches running in parallel report under the mutex).
+    std::mutex progress_mutex_;
     std::int64_t redriven_ = 0;
     std::int64_t jobs_inserted_ = 0;
     std::int64_t audit_events_ = 0;
@@ -83,6 +92,7 @@ class WaRedriveFailedCommand : public Command {
     std::optional<std::string> oldest_failed_at_;
     std::optional<std::string> newest_failed_at_;
     std::optional<std::int64_t> rate_start_;
+    std::int64_t rate_last_index_ = -1;  // the highest --rate index a committed job got
     bool exhausted_ = false;
 };
 

@@ -68,9 +68,18 @@ struct JobBatch {
     std::string queue;
     PayloadTemplate payload;
     std::string uuids_json;  // JSON array of fresh uuids, at least one per message
+    std::string ids_json;    // JSON array of ascending jobs.id values, at least one per message
     std::optional<std::int64_t> rate;
     std::int64_t rate_start = 0;
     std::int64_t first_index = 0;
+};
+
+// The next batch of a run: the selected messages with after_id < id <= upper, `rows` of them
+// when planned (some may be gone or locked by the time the batch runs).
+struct RedriveRange {
+    std::int64_t after_id = 0;  // exclusive
+    std::int64_t upper = 0;     // inclusive
+    std::int64_t rows = 0;
 };
 
 struct RequeuedBatch {
@@ -98,10 +107,24 @@ class WaMessageRepository {
     // The database clock in whole epoch seconds, truncated (never ahead of a worker's time()).
     std::int64_t epoch_now();
 
+    // Read-only: the next at most `limit` selected messages (without `excluded`) with
+    // after_id < id <= up_to_id, as a range; nullopt when there are none.
+    std::optional<RedriveRange> next_range(const RedriveSelection& selection, std::int64_t after_id,
+                                           std::int64_t up_to_id, std::int64_t limit);
+
+    // The sequence behind jobs.id (bigserial), e.g. "public.jobs_id_seq".
+    std::string jobs_id_sequence();
+
+    // Takes `count` values from `sequence` (jobs_id_sequence()), as an ascending JSON array:
+    // jobs.id then follows message order even when batches insert in another order. Not
+    // read-only.
+    std::string reserve_job_ids(const std::string& sequence, std::int64_t count);
+
     // In one statement: locks the next `limit` selected messages with after_id < id <=
     // up_to_id in id order, skipping rows another transaction holds; sets those still 'failed'
     // to 'queued' (attempts 0, error fields NULL, updated_at now in `zone`); and inserts one
-    // `jobs` row for each of those, in id order. A message and its job commit together.
+    // `jobs` row for each of those, in id order, with the ids in `jobs.ids_json` in that order.
+    // A message and its job commit together.
     RequeuedBatch requeue_batch(const RedriveSelection& selection, std::int64_t after_id,
                                 std::int64_t up_to_id, std::int64_t limit, const JobBatch& jobs,
                                 const std::string& zone);

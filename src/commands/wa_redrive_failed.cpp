@@ -12,7 +12,6 @@
 #include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
 #include "ops/db/retry.hpp"
-#include "ops/db/run_record_repository.hpp"
 #include "ops/output/progress.hpp"
 #include "ops/queue/reason_codes.hpp"
 
@@ -396,34 +395,18 @@ WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session
     pqxx::work tx(session.connection());
     WaMessageRepository messages(tx);
     const std::int64_t after_id = range.after_id;
-    RequeuedBatch requeued =
-        messages.requeue_batch(selection_, after_id, range.upper, range.rows, jobs, run.timezone);
+    // The requeue statement also writes the history it clears: one audit event per message.
+    const RedriveAudit audit{kRedrivenEvent, kSubjectType, run.run_id};
+    RequeuedBatch requeued = messages.requeue_batch(selection_, after_id, range.upper, range.rows,
+                                                    jobs, audit, run.timezone);
 
     Batch batch;
     batch.first_index = jobs.first_index;
     batch.locked = requeued.locked.size();
     batch.jobs_inserted = requeued.jobs_inserted;
-
-    // The history the requeue clears: one audit event per requeued message.
-    nlohmann::ordered_json events = nlohmann::ordered_json::array();
-    const auto nullable = [](const std::optional<std::string>& text) {
-        return text ? nlohmann::ordered_json(*text) : nlohmann::ordered_json(nullptr);
-    };
+    batch.audit_events = requeued.audit_events;
     for (auto& message : requeued.locked) {
-        if (!message.requeued) continue;
-        nlohmann::ordered_json metadata;
-        metadata["error_code"] = nullable(message.error_code);
-        metadata["error_message"] = nullable(message.error_message);
-        metadata["attempts"] = message.attempts;
-        metadata["failed_at"] = nullable(message.failed_at);
-        metadata["run_id"] = run.run_id;
-        events.push_back({{"subject_id", message.id}, {"metadata", std::move(metadata)}});
-        batch.requeued.push_back(std::move(message));
-    }
-    if (!batch.requeued.empty()) {
-        batch.audit_events = RunRecordRepository(tx).record_subject_events(
-            kRedrivenEvent, kSubjectType,
-            events.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), run.timezone);
+        if (message.requeued) batch.requeued.push_back(std::move(message));
     }
     const auto count = static_cast<std::int64_t>(batch.requeued.size());
     if (batch.jobs_inserted != count || batch.audit_events != count) {

@@ -175,6 +175,7 @@ std::string WaMessageRepository::reserve_job_ids(const std::string& sequence, st
 RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selection,
                                                  std::int64_t after_id, std::int64_t up_to_id,
                                                  std::int64_t limit, const JobBatch& jobs,
+                                                 const RedriveAudit& audit,
                                                  const std::string& zone) {
     const SelectionParams p(selection);
     const std::string rate = jobs.rate ? std::to_string(*jobs.rate) : "";
@@ -214,16 +215,28 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
             "          ELSE $17::bigint + ($18::bigint + n.k - 1) / $16::bigint END)::integer, "
             "    clock.epoch::integer "
             "  FROM numbered n JOIN uuids USING (k) JOIN job_ids USING (k), clock ORDER BY n.id "
+            "  RETURNING 1), "
+            "events_inserted AS ("
+            "  INSERT INTO audit_events (channel, event, actor_type, subject_type, subject_id, "
+            "    metadata, created_at, updated_at) "
+            "  SELECT 'ops', $20, 'cli', $21, l.id, "
+            "    json_build_object('error_code', l.error_code, 'error_message', l.error_message, "
+            "      'attempts', l.attempts, 'failed_at', to_char(l.failed_at, " +
+            kWallTime +
+            "), 'run_id', $22::text), clock.wall, clock.wall "
+            "  FROM locked l JOIN numbered n USING (id), clock ORDER BY l.id "
             "  RETURNING 1) "
             "SELECT l.id, l.tenant_id, l.error_code, l.error_message, l.attempts, "
             "  to_char(l.failed_at, " +
             kWallTime +
-            "), n.id IS NOT NULL, (SELECT count(*) FROM jobs_inserted) "
+            "), n.id IS NOT NULL, (SELECT count(*) FROM jobs_inserted), "
+            "  (SELECT count(*) FROM events_inserted) "
             "FROM locked l LEFT JOIN numbered n USING (id) ORDER BY l.id",
         p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), p.excluded(), after_id,
         up_to_id, limit, zone, jobs.uuids_json, jobs.queue, jobs.payload.before_uuid,
         jobs.payload.before_id, jobs.payload.after_id, rate.empty() ? nullptr : rate.c_str(),
-        jobs.rate_start, jobs.first_index, jobs.ids_json);
+        jobs.rate_start, jobs.first_index, jobs.ids_json, audit.event, audit.subject_type,
+        audit.run_id);
     RequeuedBatch batch;
     batch.locked.reserve(rows.size());
     for (const auto& row : rows) {
@@ -232,7 +245,10 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
                                 row[4].as<std::int64_t>(), optional_text(row[5]),
                                 row[6].as<bool>()});
     }
-    if (!rows.empty()) batch.jobs_inserted = rows[0][7].as<std::int64_t>();
+    if (!rows.empty()) {
+        batch.jobs_inserted = rows[0][7].as<std::int64_t>();
+        batch.audit_events = rows[0][8].as<std::int64_t>();
+    }
     return batch;
 }
 

@@ -74,6 +74,15 @@ struct JobBatch {
     std::int64_t first_index = 0;
 };
 
+// The audit event each requeued message gets (audit_events: channel 'ops', actor 'cli'),
+// with metadata {error_code, error_message, attempts, failed_at, run_id}: the values the
+// requeue clears.
+struct RedriveAudit {
+    std::string event;
+    std::string subject_type;
+    std::string run_id;
+};
+
 // The next batch of a run: the selected messages with after_id < id <= upper, `rows` of them
 // when planned (some may be gone or locked by the time the batch runs).
 struct RedriveRange {
@@ -85,6 +94,7 @@ struct RedriveRange {
 struct RequeuedBatch {
     std::vector<LockedMessage> locked;  // ascending id; `requeued` marks those requeued
     std::int64_t jobs_inserted = 0;
+    std::int64_t audit_events = 0;
 };
 
 // All SQL on wa_messages, and the jobs rows that requeue them.
@@ -123,11 +133,12 @@ class WaMessageRepository {
     // In one statement: locks the next `limit` selected messages with after_id < id <=
     // up_to_id in id order, skipping rows another transaction holds; sets those still 'failed'
     // to 'queued' (attempts 0, error fields NULL, updated_at now in `zone`); and inserts one
-    // `jobs` row for each of those, in id order, with the ids in `jobs.ids_json` in that order.
-    // A message and its job commit together.
+    // `jobs` row for each of those, in id order, with the ids in `jobs.ids_json` in that order,
+    // and one `audit` event each (created at the wall time in `zone`). A message, its job and
+    // its audit event commit together.
     RequeuedBatch requeue_batch(const RedriveSelection& selection, std::int64_t after_id,
                                 std::int64_t up_to_id, std::int64_t limit, const JobBatch& jobs,
-                                const std::string& zone);
+                                const RedriveAudit& audit, const std::string& zone);
 
   private:
     pqxx::transaction_base& tx_;

@@ -15,13 +15,6 @@ class RunRecordRepository {
     void record_run(const std::string& event, const nlohmann::ordered_json& metadata,
                     const std::string& zone);
 
-    // One audit event per subject (e.g. each redriven wa_message), in one statement, stamped
-    // like the application stamps its own rows: wall time in the application's timezone.
-    // `events_json` is a JSON array of {"subject_id": N, "metadata": {...}}. Returns the rows
-    // inserted.
-    std::int64_t record_subject_events(const std::string& event, const std::string& subject_type,
-                                       const std::string& events_json, const std::string& zone);
-
   private:
     pqxx::transaction_base& tx_;
 };

@@ -3,9 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <future>
-
 #include "ops/archive/archive_writer.hpp"
+#include "ops/commands/batch_pool.hpp"
 #include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
 #include "ops/db/retry.hpp"
@@ -125,54 +124,38 @@ void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
                  selected_, data_file_.string());
 }
 
-// Plans id ranges one after another and hands each to a slot; a slot runs one batch at a
-// time on its own connection. Stopping (signal, --limit, --max-runtime) only stops planning:
-// batches in flight finish or roll back, and the first failure is reported once all ended.
+// Plans id ranges one after another, each on the first free session of the pool, which then
+// runs that batch. Stopping (signal, --limit, --max-runtime) only stops planning: batches in
+// flight finish or roll back, and the first failure is reported once all ended.
 void AuditArchiveCommand::archive(CommandEnv& env) {
     ArchiveWriter writer(data_file_, options_.gzip ? Compression::kGzip : Compression::kNone);
     ProgressReporter progress("audit archive", selected_);
-    std::vector<std::unique_ptr<Session>> extra_sessions;
-    std::vector<Session*> sessions = {env.session};
-    for (std::size_t i = 1; i < limits_.parallel; ++i) {
-        extra_sessions.push_back(env.open_session());
-        sessions.push_back(extra_sessions.back().get());
-    }
-    std::vector<std::future<void>> in_flight(sessions.size());
-    std::exception_ptr failure;
-    const auto settle = [&](std::future<void>& batch) {
-        if (!batch.valid()) return;
-        try {
-            batch.get();
-        } catch (...) {
-            if (!failure) failure = std::current_exception();
-        }
-    };
+    BatchPool pool(env, limits_.parallel);
     std::int64_t after_id = 0;
-    for (std::size_t slot = 0; !failure && !should_stop(env.run);
-         slot = (slot + 1) % sessions.size()) {
-        settle(in_flight[slot]);
-        if (failure) break;
+    while (!should_stop(env.run)) {
+        Session* session = pool.acquire();
+        if (session == nullptr) break;
         const std::int64_t wanted = std::min(
             limits_.batch_size, limits_.max_rows ? *limits_.max_rows - planned_rows_ : INT64_MAX);
         const auto range = retry_transient("audit archive plan", [&] {
-            pqxx::read_transaction tx(sessions[slot]->connection());
+            pqxx::read_transaction tx(session->connection());
             return AuditRepository(tx).next_range(selection_, after_id, wanted);
         });
-        if (!range) break;
+        if (!range) {
+            pool.release(*session);
+            break;
+        }
         after_id = range->upper;
         planned_rows_ += range->rows;
-        in_flight[slot] =
-            std::async(std::launch::async, [this, session = sessions[slot], r = *range, &writer] {
-                archive_range(*session, r, writer);
-            });
+        pool.launch(*session,
+                    [this, session, r = *range, &writer] { archive_range(*session, r, writer); });
         {
             const std::lock_guard lock(progress_mutex_);
             progress.update(deleted_);
         }
         if (limits_.sleep.count() > 0 && !should_stop(env.run)) interruptible_sleep(limits_.sleep);
     }
-    for (auto& batch : in_flight) settle(batch);
-    if (failure) std::rethrow_exception(failure);
+    pool.wait_all();
     writer.finish();
     write_manifest(writer, env.run);
 }

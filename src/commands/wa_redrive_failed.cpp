@@ -3,12 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <functional>
-#include <future>
 #include <regex>
 #include <set>
 
+#include "ops/commands/batch_pool.hpp"
 #include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
 #include "ops/db/retry.hpp"
@@ -253,9 +251,9 @@ void WaRedriveFailedCommand::plan(Session& session, const RunContext& run) {
         selection_.include_null ? ", none" : "", left, already_queued_);
 }
 
-// Plans id ranges one after another and hands each to a slot; a slot runs one batch at a
-// time on its own connection. Stopping (signal, --limit) only stops planning: batches in
-// flight commit or roll back, and the first failure is reported once all of them ended.
+// Plans id ranges one after another, each on the first free session of the pool, which then
+// runs that batch. Stopping (signal, --limit) only stops planning: batches in flight commit
+// or roll back, and the first failure is reported once all of them ended.
 void WaRedriveFailedCommand::redrive(CommandEnv& env) {
     ProgressReporter progress("wa redrive-failed", tally_.messages);
     retry_transient("wa redrive-failed start", [&] {
@@ -265,102 +263,48 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         // One start for every batch's --rate indices, fixed before the first batch.
         if (limits_.rate) rate_start_ = messages.epoch_now();
     });
-    std::vector<std::unique_ptr<Session>> extra_sessions;
-    std::vector<Session*> sessions = {env.session};
-    for (std::size_t i = 1; i < limits_.parallel; ++i) {
-        extra_sessions.push_back(env.open_session());
-        sessions.push_back(extra_sessions.back().get());
-    }
-    // A slot's batch marks it done as its last step; the planner takes whichever slot is free
-    // first (its future is ready then, or becomes so at once). Declared before the futures,
-    // which wait for their batches when destroyed.
-    std::mutex slots_mutex;
-    std::condition_variable slot_done;
-    std::vector<char> done(sessions.size(), 1);
-    std::vector<std::future<void>> in_flight(sessions.size());
-    std::exception_ptr failure;
-    const auto settle = [&](std::future<void>& batch) {
-        if (!batch.valid()) return;
-        try {
-            batch.get();
-        } catch (...) {
-            if (!failure) failure = std::current_exception();
-        }
-    };
-    const auto free_slot = [&] {
-        std::unique_lock lock(slots_mutex);
-        std::size_t slot = 0;
-        slot_done.wait(lock, [&] {
-            for (slot = 0; slot < done.size(); ++slot) {
-                if (done[slot]) return true;
-            }
-            return false;
-        });
-        done[slot] = 0;
-        return slot;
-    };
+    BatchPool pool(env, limits_.parallel);
     std::int64_t after_id = 0;
     std::int64_t planned = 0;
     bool planned_all = false;
-    while (!failure && !stop_requested()) {
+    while (!stop_requested()) {
         if (selection_.limit && planned >= *selection_.limit) {
             planned_all = true;
             break;
         }
-        const std::size_t slot = free_slot();
-        settle(in_flight[slot]);
-        const auto release = [&] {
-            const std::lock_guard lock(slots_mutex);
-            done[slot] = 1;
-        };
-        if (failure) {
-            release();
-            break;
-        }
+        Session* session = pool.acquire();
+        if (session == nullptr) break;
         const std::int64_t wanted =
             std::min(limits_.batch_size,
                      selection_.limit ? *selection_.limit - planned : limits_.batch_size);
-        Session& session = *sessions[slot];
         // Each a single statement on its own (no BEGIN/COMMIT round trips).
         const auto range = retry_transient("wa redrive-failed plan", [&] {
-            pqxx::nontransaction tx(session.connection());
+            pqxx::nontransaction tx(session->connection());
             return WaMessageRepository(tx).next_range(selection_, after_id, *tally_.last_id,
                                                       wanted);
         });
         if (!range) {
-            release();
+            pool.release(*session);
             planned_all = true;
             break;
         }
         std::string job_ids = retry_transient("wa redrive-failed job ids", [&] {
-            pqxx::nontransaction tx(session.connection());
+            pqxx::nontransaction tx(session->connection());
             return WaMessageRepository(tx).reserve_job_ids(jobs_id_sequence_, range->rows);
         });
-        // Built here, while the other slots' batches run, not in the batch's transaction.
+        // Built here, while the other sessions' batches run, not in the batch's transaction.
         JobBatch jobs = job_batch(*range, planned, std::move(job_ids));
         after_id = range->upper;
         planned += range->rows;
-        in_flight[slot] = std::async(
-            std::launch::async, [&, slot, s = &session, r = *range, jobs = std::move(jobs)] {
-                struct Done {
-                    std::function<void()> mark;
-                    ~Done() { mark(); }
-                } mark_done{[&] {
-                    {
-                        const std::lock_guard lock(slots_mutex);
-                        done[slot] = 1;
-                    }
-                    slot_done.notify_one();
-                }};
-                const Batch batch = retry_transient(
-                    "wa redrive-failed batch", [&] { return run_batch(*s, env.run, r, jobs); });
-                account(batch);
-            });
+        pool.launch(*session, [this, &env, session, r = *range, jobs = std::move(jobs)] {
+            const Batch batch = retry_transient(
+                "wa redrive-failed batch", [&] { return run_batch(*session, env.run, r, jobs); });
+            account(batch);
+        });
         const std::lock_guard lock(progress_mutex_);
         progress.update(redriven_);
     }
-    for (auto& batch : in_flight) settle(batch);
-    if (failure) std::rethrow_exception(failure);
+    pool.wait_all();
     exhausted_ = planned_all;
 }
 

@@ -10,10 +10,12 @@
 #include <optional>
 #include <pqxx/pqxx>
 
+#include "ops/archive/archive_writer.hpp"
 #include "ops/cli/global_options.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/core/version.hpp"
 #include "ops/db/run_record_repository.hpp"
+#include "ops/output/metrics.hpp"
 
 namespace ops {
 namespace {
@@ -155,6 +157,28 @@ Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, c
     return {};
 }
 
+// Metrics never change a run's outcome: a folder that cannot be written only warns.
+void write_run_metrics(const std::filesystem::path& dir, const CommandSpec& spec,
+                       const RunContext& run, int exit_code, const Summary& summary) {
+    RunMetrics metrics;
+    metrics.command = spec.full_name();
+    metrics.ended_at =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    metrics.duration_seconds = std::chrono::duration<double>(run.elapsed()).count();
+    metrics.exit_code = exit_code;
+    const auto file = metrics_file(dir, spec.full_name());
+    metrics.last_success_at =
+        exit_code == 0 ? std::optional(metrics.ended_at) : previous_success(file);
+    metrics.rows_by_action = rows_by_action(summary);
+    try {
+        std::filesystem::create_directories(dir);
+        write_file_atomically(file, render_metrics(metrics));
+    } catch (const std::exception& e) {
+        std::cerr << "ops: warning: cannot write metrics to " << file.string() << ": " << e.what()
+                  << '\n';
+    }
+}
+
 ExitCode interrupted_code() {
     return stop_signal() == SIGTERM ? ExitCode::kTerminated : ExitCode::kInterrupted;
 }
@@ -209,8 +233,7 @@ void log_end(const CommandSpec& spec, const RunContext& run, const Outcome& outc
 // summary, end line. Errors before execution (bad options, no connection, lock held) are
 // thrown and leave nothing to summarise.
 int run_command(const CommandSpec& spec, Command& command, const GlobalArguments& arguments,
-                int argc, char** argv) {
-    RunContext run{new_run_id(), command.dry_run(), "UTC"};
+                int argc, char** argv, RunContext& run, Summary& summary_out) {
     const GlobalOptions globals = validate_global_options(arguments);
     command.validate();
     setup_logging(globals.log_level, globals.log_format, run.dry_run);
@@ -246,6 +269,7 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
         record_run(*session, spec, run, summary);
     }
     render(summary, globals.output, std::cout);
+    summary_out = summary;
     log_end(spec, run, outcome);
     if (!outcome.error.empty()) print_error(outcome.error, outcome.hint);
     return static_cast<int>(outcome.code);
@@ -259,15 +283,23 @@ int run_cli(int argc, char** argv) {
     int parse_exit = 0;
     Selected selected = parse_command_line(app, arguments, argc, argv, parse_exit);
     if (!selected.command) return parse_exit;
+    RunContext run{new_run_id(), selected.command->dry_run(), "UTC"};
+    Summary summary = Summary::object();
+    int code = 0;
     try {
-        return run_command(*selected.spec, *selected.command, arguments, argc, argv);
+        code = run_command(*selected.spec, *selected.command, arguments, argc, argv, run, summary);
     } catch (const Error& e) {
         print_error(e.what(), e.hint());
-        return static_cast<int>(e.code());
+        code = static_cast<int>(e.code());
     } catch (const std::exception& e) {
         print_error(e.what(), "");
-        return static_cast<int>(ExitCode::kFailure);
+        code = static_cast<int>(ExitCode::kFailure);
     }
+    // A dry run leaves the metrics of the last real run as they are.
+    if (!arguments.metrics_dir.empty() && !run.is_dry_run()) {
+        write_run_metrics(arguments.metrics_dir, *selected.spec, run, code, summary);
+    }
+    return code;
 }
 
 }  // namespace ops

@@ -27,6 +27,9 @@ void add_global_options(CLI::App& app, GlobalArguments& arguments) {
     app.add_option("--statement-timeout", arguments.statement_timeout,
                    "longest one SQL statement may run, e.g. 30s, 5m; 0 = none (default 5m)")
         ->group(group);
+    app.add_option("--metrics-dir", arguments.metrics_dir,
+                   "after each run, write ops_<group>_<command>.prom here (node_exporter textfile)")
+        ->group(group);
     app.add_option("--lock-timeout", arguments.lock_timeout,
                    "longest wait for a row or table lock, e.g. 5s; 0 = none (default 5s)")
         ->group(group);

@@ -17,6 +17,7 @@ struct GlobalArguments {
     std::string log_format = "text";
     std::string statement_timeout = "5m";
     std::string lock_timeout = "5s";
+    std::string metrics_dir;
 };
 
 void add_global_options(CLI::App& app, GlobalArguments& arguments);

@@ -43,6 +43,8 @@ std::string group_description(const std::string& group) {
     if (group == "audit") return "The audit_events trail: archive, verify, restore";
     if (group == "wa") return "WhatsApp messages: redrive failed sends";
     if (group == "quota") return "Monthly quota usage: reconcile from orders";
+    if (group == "schedule")
+        return "The baseline schedule: list it, print a crontab, write systemd units";
     return "";
 }
 
@@ -113,17 +115,29 @@ void record_run(Session& session, const CommandSpec& spec, const RunContext& run
     }
 }
 
-Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, char** argv,
-                            int& exit_code) {
+// The CLI: the global options and one subcommand per row of the command table, each
+// bound to a fresh command object.
+struct CommandLine {
+    std::vector<std::pair<CLI::App*, const CommandSpec*>> leaves;
+    std::vector<std::unique_ptr<Command>> commands;
+
+    Selected take_selected() {
+        for (std::size_t i = 0; i < leaves.size(); ++i) {
+            if (leaves[i].first->parsed()) return {leaves[i].second, std::move(commands[i])};
+        }
+        return {};
+    }
+};
+
+CommandLine build_command_line(CLI::App& app, GlobalArguments& globals) {
     app.footer(kExitCodes);
     app.set_version_flag("--version", version_text());
     app.require_subcommand(1);
     app.fallthrough();
     add_global_options(app, globals);
 
-    std::vector<std::pair<CLI::App*, const CommandSpec*>> leaves;
+    CommandLine line;
     std::map<std::string, CLI::App*> groups;
-    std::vector<std::unique_ptr<Command>> commands;
     for (const CommandSpec& spec : command_table()) {
         CLI::App* parent = &app;
         if (!spec.group.empty()) {
@@ -136,9 +150,15 @@ Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, c
         }
         CLI::App* leaf = parent->add_subcommand(spec.name, spec.description);
         leaf->footer("Examples:\n" + spec.examples);
-        commands.push_back(spec.attach(*leaf));
-        leaves.emplace_back(leaf, &spec);
+        line.commands.push_back(spec.attach(*leaf));
+        line.leaves.emplace_back(leaf, &spec);
     }
+    return line;
+}
+
+Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, char** argv,
+                            int& exit_code) {
+    CommandLine line = build_command_line(app, globals);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -150,11 +170,23 @@ Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, c
         }
         return {};
     }
-    for (std::size_t i = 0; i < leaves.size(); ++i) {
-        if (leaves[i].first->parsed()) return {leaves[i].second, std::move(commands[i])};
+    Selected selected = line.take_selected();
+    if (!selected.command) exit_code = static_cast<int>(ExitCode::kUsage);
+    return selected;
+}
+
+void check_command_line(const std::vector<std::string>& arguments) {
+    CLI::App app("ops", "ops");
+    GlobalArguments globals;
+    CommandLine line = build_command_line(app, globals);
+    std::vector<std::string> reversed(arguments.rbegin(), arguments.rend());  // CLI11's order
+    try {
+        app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        throw UsageError(e.get_exit_code() == 0 ? "asks for help or the version" : e.what());
     }
-    exit_code = static_cast<int>(ExitCode::kUsage);
-    return {};
+    validate_global_options(globals);
+    line.take_selected().command->validate();
 }
 
 // Metrics never change a run's outcome: a folder that cannot be written only warns.
@@ -236,6 +268,11 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
                 int argc, char** argv, RunContext& run, Summary& summary_out) {
     const GlobalOptions globals = validate_global_options(arguments);
     command.validate();
+    if (spec.traits.generator) {
+        CommandEnv env{run, globals, nullptr, {}, check_command_line};
+        command.execute(env);
+        return static_cast<int>(command.outcome());
+    }
     setup_logging(globals.log_level, globals.log_format, run.dry_run);
     const ResolvedConfig config = resolve_config(globals);
     run.timezone = config.timezone;
@@ -260,8 +297,9 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
     std::optional<AdvisoryLock> lock;
     if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
 
-    CommandEnv env{run, session ? &*session : nullptr,
-                   [&] { return std::make_unique<Session>(config.connection, settings); }};
+    CommandEnv env{run, globals, session ? &*session : nullptr,
+                   [&] { return std::make_unique<Session>(config.connection, settings); },
+                   check_command_line};
     const Outcome outcome = execute_guarded(command, env);
     const Summary summary = frame_summary(spec, run, command, outcome.status, outcome.error);
     if (spec.traits.records_run && !run.is_dry_run() && command.changed_data() && session &&
@@ -296,7 +334,7 @@ int run_cli(int argc, char** argv) {
         code = static_cast<int>(ExitCode::kFailure);
     }
     // A dry run leaves the metrics of the last real run as they are.
-    if (!arguments.metrics_dir.empty() && !run.is_dry_run()) {
+    if (!arguments.metrics_dir.empty() && !run.is_dry_run() && !selected.spec->traits.generator) {
         write_run_metrics(arguments.metrics_dir, *selected.spec, run, code, summary);
     }
     return code;

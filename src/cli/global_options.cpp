@@ -39,6 +39,7 @@ GlobalOptions validate_global_options(const GlobalArguments& arguments) {
     GlobalOptions options;
     options.database_url = arguments.database_url;
     options.env_file = arguments.env_file;
+    options.metrics_dir = arguments.metrics_dir;
     options.timezone = arguments.timezone;
     if (arguments.output != "text" && arguments.output != "json") {
         throw UsageError("--output: expected text or json, got '" + arguments.output + "'");

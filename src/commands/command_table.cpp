@@ -4,6 +4,9 @@
 #include "ops/commands/command.hpp"
 #include "ops/commands/doctor.hpp"
 #include "ops/commands/quota_reconcile.hpp"
+#include "ops/commands/schedule_crontab.hpp"
+#include "ops/commands/schedule_list.hpp"
+#include "ops/commands/schedule_systemd.hpp"
 #include "ops/commands/wa_redrive_failed.hpp"
 
 namespace ops {
@@ -18,6 +21,9 @@ const std::vector<CommandSpec>& command_table() {
         AuditRestoreCommand::spec(),
         WaRedriveFailedCommand::spec(),
         QuotaReconcileCommand::spec(),
+        ScheduleListCommand::spec(),
+        ScheduleCrontabCommand::spec(),
+        ScheduleSystemdCommand::spec(),
     };
     // clang-format on
     return table;

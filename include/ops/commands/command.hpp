@@ -16,9 +16,13 @@ namespace ops {
 // What the dispatcher hands a command: the run and, for commands that need one, the session.
 struct CommandEnv {
     RunContext& run;
+    const GlobalOptions& globals;
     Session* session;  // null for commands that declare no database
     // Opens another connection with the same settings, for commands that work in parallel.
     std::function<std::unique_ptr<Session>()> open_session;
+    // Parses `ops ARGUMENTS...` as the CLI would and validates the chosen command's
+    // options, without running it; throws UsageError. For commands that write command lines.
+    std::function<void(const std::vector<std::string>&)> check_command_line;
 };
 
 // A command reads like its runbook: validate options, plan (what a dry run reports),
@@ -45,6 +49,10 @@ struct CommandTraits {
     bool needs_database = true;
     bool takes_lock = true;   // an advisory lock per command, skipped in dry runs
     bool records_run = true;  // an audit_events row for every run that changed data
+    // Prints a product (a crontab, unit files) rather than a run's summary: no config is
+    // resolved (its --env-file is a path it writes, not one it reads), no begin and end log
+    // lines, no summary, no metrics.
+    bool generator = false;
 };
 
 // One row of the command table: where the command sits in the CLI and how to build it.

@@ -22,6 +22,7 @@ struct GlobalOptions {
     LogFormat log_format = LogFormat::kText;
     std::chrono::milliseconds statement_timeout{std::chrono::minutes(5)};
     std::chrono::milliseconds lock_timeout{std::chrono::seconds(5)};
+    std::string metrics_dir;
 };
 
 // The values of a Laravel `.env` file.

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "ops/commands/command.hpp"
+#include "ops/output/schedule_files.hpp"
+#include "ops/schedule/schedule.hpp"
+
+namespace ops {
+
+// The options every `ops schedule` command shares: how the baseline is overridden.
+class ScheduleOptions {
+  public:
+    void attach(CLI::App& app);
+    void validate() const;
+    // The schedule with its overrides, each job's command line checked as `ops` would parse it.
+    std::vector<ScheduledJob> resolve(const CommandEnv& env) const;
+
+  private:
+    ScheduleOverrides overrides_;
+};
+
+// Where the generated entries find the binary, the env file, the metrics and log folders.
+class InstallOptions {
+  public:
+    // `log_dir` and `user` are offered only by the generators that use them.
+    void attach(CLI::App& app, bool with_log_dir, bool with_user);
+    void validate() const;
+    // The env file and metrics folder are the global --env-file and --metrics-dir.
+    InstallPaths resolve(const GlobalOptions& globals) const;
+
+  private:
+    std::string bin_;
+    std::string log_dir_ = "/var/log/ops";
+    std::string user_ = "ops";
+};
+
+// Paths in a schedule must not depend on the folder cron or systemd start in.
+void require_absolute(const std::string& path, const std::string& option);
+
+}  // namespace ops

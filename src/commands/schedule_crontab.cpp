@@ -1,0 +1,36 @@
+#include "ops/commands/schedule_crontab.hpp"
+
+#include <iostream>
+
+namespace ops {
+
+CommandSpec ScheduleCrontabCommand::spec() {
+    CommandSpec spec;
+    spec.group = "schedule";
+    spec.name = "crontab";
+    spec.description = "Print the schedule as a crontab: absolute paths, one env file, log files";
+    spec.examples =
+        "  ops schedule crontab --env-file /etc/ops/ops.env --metrics-dir /var/lib/ops/metrics\n"
+        "  ops schedule crontab --bin /usr/bin/ops --log-dir /var/log/ops > /tmp/ops.cron && "
+        "crontab /tmp/ops.cron";
+    spec.traits = {
+        .needs_database = false, .takes_lock = false, .records_run = false, .generator = true};
+    spec.attach = [](CLI::App& app) {
+        auto command = std::make_unique<ScheduleCrontabCommand>();
+        command->install_.attach(app, /*with_log_dir=*/true, /*with_user=*/false);
+        command->schedule_.attach(app);
+        return command;
+    };
+    return spec;
+}
+
+void ScheduleCrontabCommand::validate() {
+    schedule_.validate();
+    install_.validate();
+}
+
+void ScheduleCrontabCommand::execute(CommandEnv& env) {
+    std::cout << render_crontab(schedule_.resolve(env), install_.resolve(env.globals));
+}
+
+}  // namespace ops

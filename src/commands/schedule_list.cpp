@@ -1,0 +1,32 @@
+#include "ops/commands/schedule_list.hpp"
+
+#include <iostream>
+
+namespace ops {
+
+CommandSpec ScheduleListCommand::spec() {
+    CommandSpec spec;
+    spec.group = "schedule";
+    spec.name = "list";
+    spec.description = "Show the baseline schedule: when each job runs, its command line, why";
+    spec.examples =
+        "  ops schedule list\n"
+        "  ops schedule list --output json --schedule-file /etc/ops/schedule.env\n"
+        "  ops schedule list --cron audit-archive='0 1 * * *' --disable quota-reconcile-previous";
+    spec.traits = {
+        .needs_database = false, .takes_lock = false, .records_run = false, .generator = true};
+    spec.attach = [](CLI::App& app) {
+        auto command = std::make_unique<ScheduleListCommand>();
+        command->schedule_.attach(app);
+        return command;
+    };
+    return spec;
+}
+
+void ScheduleListCommand::validate() { schedule_.validate(); }
+
+void ScheduleListCommand::execute(CommandEnv& env) {
+    render(schedule_table(schedule_.resolve(env)), env.globals.output, std::cout);
+}
+
+}  // namespace ops

@@ -1,0 +1,54 @@
+#include "ops/commands/schedule_systemd.hpp"
+
+#include <iostream>
+
+#include "ops/archive/archive_writer.hpp"
+
+namespace ops {
+
+CommandSpec ScheduleSystemdCommand::spec() {
+    CommandSpec spec;
+    spec.group = "schedule";
+    spec.name = "systemd";
+    spec.description =
+        "Write the schedule as systemd units: a oneshot .service and a .timer per job";
+    spec.examples =
+        "  ops schedule systemd --unit-dir /etc/systemd/system --env-file /etc/ops/ops.env\n"
+        "  systemctl daemon-reload && systemctl enable --now ops-audit-archive.timer";
+    spec.traits = {
+        .needs_database = false, .takes_lock = false, .records_run = false, .generator = true};
+    spec.attach = [](CLI::App& app) {
+        auto command = std::make_unique<ScheduleSystemdCommand>();
+        app.add_option("--unit-dir", command->unit_dir_,
+                       "write the unit files here, such as /etc/systemd/system")
+            ->required();
+        command->install_.attach(app, /*with_log_dir=*/false, /*with_user=*/true);
+        command->schedule_.attach(app);
+        return command;
+    };
+    return spec;
+}
+
+void ScheduleSystemdCommand::validate() {
+    schedule_.validate();
+    install_.validate();
+    if (unit_dir_.empty()) throw UsageError("--unit-dir: expected a folder, got ''");
+}
+
+void ScheduleSystemdCommand::execute(CommandEnv& env) {
+    const auto units = render_systemd_units(schedule_.resolve(env), install_.resolve(env.globals));
+    const std::filesystem::path dir = unit_dir_;
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    for (const auto& unit : units) {
+        try {
+            write_file_atomically(dir / unit.name, unit.text);
+        } catch (const std::exception& e) {
+            throw RunFailure("--unit-dir: cannot write " + (dir / unit.name).string() + ": " +
+                             e.what());
+        }
+        std::cout << (dir / unit.name).string() << '\n';
+    }
+}
+
+}  // namespace ops

@@ -12,7 +12,8 @@ using namespace ops_test;
 TEST_CASE("help lists doctor and the command groups, with exit codes") {
     const auto result = run_ops({"--help"});
     CHECK(result.exit_code == 0);
-    for (const char* word : {"doctor", "audit", "wa", "quota", "Exit codes", "75", "69", "78"}) {
+    for (const char* word :
+         {"doctor", "audit", "wa", "quota", "schedule", "Exit codes", "75", "69", "78"}) {
         CHECK(result.out.find(word) != std::string::npos);
     }
     const auto archive_help = run_ops({"audit", "archive", "--help"});
@@ -85,6 +86,13 @@ TEST_CASE("the Laravel env file supplies the connection and the timezone") {
         "SELECT to_char(now() AT TIME ZONE 'Asia/Jakarta' - interval '90 days', 'YYYY-MM-DD "
         "HH24')");
     CHECK(result.json()["cutoff"].get<std::string>().substr(0, 13) == expected);
+
+    // Set once per shell in the runbook: OPS_ENV_FILE stands for --env-file.
+    const auto from_variable = run_ops({"--output", "json", "audit", "archive", "--dry-run"},
+                                       {{"OPS_ENV_FILE", (dir.path() / ".env").string()}});
+    REQUIRE(from_variable.exit_code == 0);
+    CHECK(from_variable.err.find("(from --env-file " + (dir.path() / ".env").string()) !=
+          std::string::npos);
 }
 
 TEST_CASE("connection precedence: the flag wins over DATABASE_URL, which wins over the env file") {

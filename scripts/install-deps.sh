@@ -8,6 +8,7 @@ packages=(
     libpqxx-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2
     libssl-dev zlib1g-dev
     postgresql-15 postgresql-client-15 tzdata util-linux gzip time
+    dpkg-dev file binutils
     php-cli php-pgsql php-laravel-framework
 )
 

@@ -10,6 +10,10 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/packaging/systemd/
   OPTIONAL
   FILES_MATCHING PATTERN "*.service" PATTERN "*.timer")
 
+# The account the units run as, created by the package's postinst with systemd-sysusers.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/sysusers/ops.conf DESTINATION lib/sysusers.d)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/ops.env.example DESTINATION share/doc/ops/examples)
+
 # The documentation: README.md and docs/*.md side by side in share/doc/ops (the units'
 # Documentation= lines point there), docs/commands/*.md in share/doc/ops/commands.
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/ops)
@@ -45,6 +49,7 @@ the archive folder (ops doctor).")
 # Depends: the Debian packages of the shared libraries the binary links, from dpkg-shlibdeps.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/packaging/debian/postinst)
 
 include(CPack)
 

@@ -205,7 +205,10 @@ for provider in "${!providers[@]}"; do
     echo >>"$admindir/status"
     : >"$admindir/info/$provider.list"
 done
-dpkg_root=(dpkg --root="$root" --log="$work/dpkg.log" --path-include='*')
+mkdir -p "$root/etc"
+# The postinst runs on this host's /bin/sh (the fresh root has none) with DPKG_ROOT set, so
+# the account it creates lands in "$root/etc/passwd", not the host's.
+dpkg_root=(dpkg --root="$root" --log="$work/dpkg.log" --path-include='*' --force-script-chrootless)
 [ "$(id -u)" = 0 ] || dpkg_root+=(--force-not-root)
 if ! "${dpkg_root[@]}" -i "$deb" >"$work/dpkg-install.log" 2>&1; then
     cat "$work/dpkg-install.log" >&2
@@ -215,6 +218,9 @@ fi
     fail "ops is not 'ii' in the fresh root: $(dpkg-query --root="$root" -W -f='${db:Status-Abbrev}' ops)"
 bin="$root/usr/bin/ops"
 [ -x "$bin" ] || die "dpkg installed no executable $bin"
+grep -q '^ops:x:[0-9]*:[0-9]*:[^:]*:/var/lib/ops:' "$root/etc/passwd" ||
+    fail "the postinst created no 'ops' system account (the units' User=) in $root/etc/passwd"
+[ -f "$root/usr/share/doc/ops/examples/ops.env.example" ] || fail "no ops.env.example installed"
 ok "dpkg --root installed ops into $root"
 
 while IFS= read -r unit; do
@@ -254,12 +260,13 @@ else
     ok "installed ops doctor exited 0 against a fresh database: $(cat "$work/doctor.out")"
 fi
 
-# Removing the package leaves none of its files behind.
+# Removing the package leaves none of its files behind (the system account stays in /etc, as
+# Debian's policy keeps accounts whose files may outlive the package).
 if ! "${dpkg_root[@]}" -P ops >"$work/dpkg-purge.log" 2>&1; then
     cat "$work/dpkg-purge.log" >&2
     fail "dpkg --root=$root -P ops failed"
 fi
-left=$(find "$root" -path "$admindir" -prune -o -type f -print)
+left=$(find "$root" \( -path "$admindir" -o -path "$root/etc" \) -prune -o -type f -print)
 [ -z "$left" ] || fail "files left after purging ops: $left"
 
 if [ $failures -gt 0 ]; then

@@ -10,6 +10,7 @@ CommandSpec ScheduleCrontabCommand::spec() {
     spec.name = "crontab";
     spec.description = "Print the schedule as a crontab: absolute paths, one env file, log files";
     spec.examples =
+        "  (every entry gets the global --env-file, default /etc/ops/ops.env, and --metrics-dir)\n"
         "  ops schedule crontab --env-file /etc/ops/ops.env --metrics-dir /var/lib/ops/metrics\n"
         "  ops schedule crontab --bin /usr/bin/ops --log-dir /var/log/ops > /tmp/ops.cron && "
         "crontab /tmp/ops.cron";

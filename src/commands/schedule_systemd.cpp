@@ -13,6 +13,7 @@ CommandSpec ScheduleSystemdCommand::spec() {
     spec.description =
         "Write the schedule as systemd units: a oneshot .service and a .timer per job";
     spec.examples =
+        "  (every unit gets the global --env-file, default /etc/ops/ops.env, and --metrics-dir)\n"
         "  ops schedule systemd --unit-dir /etc/systemd/system --env-file /etc/ops/ops.env\n"
         "  systemctl daemon-reload && systemctl enable --now ops-audit-archive.timer";
     spec.traits = {

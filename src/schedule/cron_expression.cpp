@@ -94,10 +94,11 @@ CronExpression::Field CronExpression::parse_field(const std::string& text, int f
                 if (slash != std::string::npos) throw bad("steps a single number");
                 item.last = item.first;
             }
-            if (item.first < rule.min || item.last > rule.max || item.first > item.last) {
+            if (item.first < rule.min || item.last > rule.max) {
                 throw bad("is outside " + std::to_string(rule.min) + "-" +
                           std::to_string(rule.max));
             }
+            if (item.first > item.last) throw bad("is a range that runs backwards");
         }
         items.push_back(item);
     }

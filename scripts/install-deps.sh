@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need, from Debian 12 packages, when missing.
-# Run as root (or with sudo). Installs nothing that is already there.
+# Run as root (or with sudo). Installs nothing that is already there. (systemd: for
+# systemd-analyze and systemd-sysusers in the schedule and packaging tests.)
 set -euo pipefail
 
 packages=(
@@ -8,7 +9,7 @@ packages=(
     libpqxx-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2
     libssl-dev zlib1g-dev
     postgresql-15 postgresql-client-15 tzdata util-linux gzip time
-    dpkg-dev file binutils
+    dpkg-dev file binutils systemd
     php-cli php-pgsql php-laravel-framework
 )
 

@@ -47,13 +47,13 @@ std::vector<ScheduledJob> baseline_schedule() {
     };
 }
 
-// "AUDIT_ARCHIVE" for "audit-archive": schedule-file keys are shell-style names.
-std::string file_key(const std::string& job_name) {
-    std::string key = job_name;
-    std::transform(key.begin(), key.end(), key.begin(), [](char c) {
-        return c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+// "audit-archive" for "AUDIT_ARCHIVE": schedule-file keys are shell-style names.
+std::string job_name(const std::string& file_key) {
+    std::string name = file_key;
+    std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+        return c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     });
-    return key;
+    return name;
 }
 
 ScheduledJob& find_job(std::vector<ScheduledJob>& jobs, const std::string& name,
@@ -94,36 +94,28 @@ bool parse_enabled(const std::string& text, const std::string& source) {
     throw ConfigError(source + ": expected true or false, got '" + text + "'");
 }
 
+// Keys are <JOB>_<SETTING>, such as WA_REDRIVE_FAILED_OPTIONS.
 void apply_schedule_file(std::vector<ScheduledJob>& jobs, const std::string& path) {
-    const EnvValues values = load_env_file(path);
-    for (const auto& [key, value] : values) {
+    for (const auto& [key, value] : load_env_file(path)) {
         const std::string source = path + ": " + key;
-        bool known = false;
-        for (auto& job : jobs) {
-            const std::string prefix = file_key(job.name) + "_";
-            if (key.rfind(prefix, 0) != 0) continue;
-            const std::string setting = key.substr(prefix.size());
-            known = true;
-            try {
-                if (setting == "CRON") {
-                    job.when = CronExpression::parse(value, source);
-                } else if (setting == "OPTIONS") {
-                    job.options = parse_options(value, source);
-                } else if (setting == "ENABLED") {
-                    job.enabled = parse_enabled(value, source);
-                } else {
-                    known = false;
-                }
-            } catch (const UsageError& e) {
-                throw ConfigError(e.what());
-            }
-        }
-        if (!known) {
+        const auto split = key.rfind('_');
+        const std::string setting = split == std::string::npos ? "" : key.substr(split + 1);
+        if (setting != "CRON" && setting != "OPTIONS" && setting != "ENABLED") {
             throw ConfigError(source +
                               ": unknown setting; expected <JOB>_CRON, <JOB>_OPTIONS or "
-                              "<JOB>_ENABLED with JOB one of AUDIT_ARCHIVE, "
-                              "WA_REDRIVE_FAILED, QUOTA_RECONCILE_CURRENT, "
-                              "QUOTA_RECONCILE_PREVIOUS");
+                              "<JOB>_ENABLED, JOB such as WA_REDRIVE_FAILED");
+        }
+        try {
+            ScheduledJob& job = find_job(jobs, job_name(key.substr(0, split)), source);
+            if (setting == "CRON") {
+                job.when = CronExpression::parse(value, source);
+            } else if (setting == "OPTIONS") {
+                job.options = parse_options(value, source);
+            } else {
+                job.enabled = parse_enabled(value, source);
+            }
+        } catch (const UsageError& e) {
+            throw ConfigError(e.what());
         }
     }
 }

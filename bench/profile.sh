@@ -59,18 +59,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-scripts/install-deps.sh >/dev/null
-missing=()
-for package in valgrind linux-perf strace; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    echo "profile.sh: installing ${missing[*]}" >&2
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-deps.sh valgrind linux-perf strace >/dev/null
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DOPS_BUILD_TESTS=OFF >/dev/null
 cmake --build build-release -j "$(nproc)" --target ops >/dev/null
 ops=${ops_binary:-$root/build-release/ops}

@@ -50,20 +50,8 @@ for ((i = 1; i < ${#vars[@]}; i += 2)); do
     esac
 done
 
-# What the project needs (scripts/install-deps.sh), plus what only the bench uses.
-scripts/install-deps.sh >/dev/null
-bench_packages=(hyperfine)
-missing=()
-for package in "${bench_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    echo "bench: installing ${missing[*]}" >&2
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# What the project needs, plus what only the bench uses.
+scripts/install-deps.sh hyperfine >/dev/null
 
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DOPS_BUILD_TESTS=OFF >/dev/null
 cmake --build build-release -j "$(nproc)" --target ops >/dev/null

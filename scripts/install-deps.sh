@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building, testing and the demo need, from Debian 12 packages, when missing.
+# Installs what building, testing and the demo need, from Debian 12 packages, when missing,
+# and any packages named as arguments (the benchmark tools: scripts/install-deps.sh hyperfine).
 # Run as root (or with sudo). Installs nothing that is already there. (systemd: for
 # systemd-analyze and systemd-sysusers in the schedule and packaging tests.)
 set -euo pipefail
@@ -11,6 +12,7 @@ packages=(
     postgresql-15 postgresql-client-15 tzdata util-linux gzip time
     dpkg-dev file binutils systemd
     php-cli php-pgsql php-laravel-framework
+    "$@"
 )
 
 missing=()
@@ -21,7 +23,7 @@ if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: everything is installed"
     exit 0
 fi
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive

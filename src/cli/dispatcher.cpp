@@ -237,6 +237,15 @@ Outcome execute_guarded(Command& command, CommandEnv& env) {
         outcome = {ExitCode::kFailure, "failed",
                    "lost the connection to the database: " + std::string(e.what()),
                    "the summary shows what was committed; run the command again to continue"};
+    } catch (const pqxx::in_doubt_error& e) {
+        // The server may have committed the batch before the connection went; the summary
+        // counts it as not committed, and every command's rerun is right either way.
+        outcome = {ExitCode::kFailure, "failed",
+                   "lost the connection to the database while committing a batch, which may or "
+                   "may not have committed: " +
+                       std::string(e.what()),
+                   "the summary counts that batch as not committed; run the command again to "
+                   "continue"};
     } catch (const pqxx::sql_error& e) {
         outcome = {ExitCode::kFailure, "failed",
                    "database error (SQLSTATE " + e.sqlstate() + "): " + e.what(), ""};

@@ -8,12 +8,14 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 jobs=$(nproc)
+# OPS_TEST_PGPORT lets two checkouts on one machine run their suites side by side.
+port=${OPS_TEST_PGPORT:-55432}
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOPS_SANITIZE=ON \
-    -DOPS_TEST_PGPORT=55432 -DOPS_TEST_CLUSTER_DIR_OVERRIDE="$PWD/build/test-cluster" >/dev/null
+    -DOPS_TEST_PGPORT="$port" -DOPS_TEST_CLUSTER_DIR_OVERRIDE="$PWD/build/test-cluster" >/dev/null
 cmake --build build-asan -j "$jobs"
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPS_TEST_PGPORT=55432 \
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPS_TEST_PGPORT="$port" \
     -DOPS_SANITIZER_BUILD_DIR="$PWD/build-asan" >/dev/null
 cmake --build build -j "$jobs"
 

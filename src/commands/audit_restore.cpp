@@ -64,7 +64,7 @@ void AuditRestoreCommand::execute(CommandEnv& env) {
 
 // Reads every line of every file once, before any insert, for columns the table lacks.
 void AuditRestoreCommand::check_columns(Session& session) {
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     const auto columns = AuditRepository(tx).columns();
     std::set<std::string> carried;
     for (const auto& file : files_) {
@@ -114,13 +114,13 @@ void AuditRestoreCommand::flush_batch(Session& session, std::string& batch_json,
     batch_json += "]";
     batch_ids += "]";
     if (dry) {
-        pqxx::read_transaction tx(session.connection());
+        ReadTransaction tx(session);
         const auto existing = AuditRepository(tx).count_existing(batch_ids);
         skipped_existing_ += existing;
         inserted_ += batch_rows - existing;
     } else {
         const RestoreCounts counts = retry_transient("audit restore batch", [&] {
-            pqxx::work tx(session.connection());
+            Work tx(session);
             const RestoreCounts c = AuditRepository(tx).restore_rows(batch_json, columns_);
             tx.commit();
             return c;

@@ -1,10 +1,12 @@
 #include "ops/db/session.hpp"
 
+#include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 
 #include "ops/core/errors.hpp"
+#include "ops/db/pooler.hpp"
 
 namespace ops {
 namespace {
@@ -22,57 +24,120 @@ std::string milliseconds_setting(std::chrono::milliseconds value) {
     return std::to_string(value.count()) + "ms";
 }
 
+std::string quoted(const std::string& value) {
+    std::string out = "'";
+    for (const char c : value) {
+        if (c == '\'' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "'";
+}
+
+// The conninfo as key=value pairs (a URI is taken apart by libpq itself) with the run's
+// application name and client encoding added as startup parameters. A pooler tracks those
+// per client, where a SET would stay on the server connection for its next client.
+std::string startup_conninfo(const std::string& conninfo, const SessionSettings& settings) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    if (error != nullptr) PQfreemem(error);  // config already rejected an unparsable one
+    std::string out;
+    for (auto* o = options; o != nullptr && o->keyword != nullptr; ++o) {
+        const std::string keyword = o->keyword;
+        if (o->val == nullptr || keyword == "application_name" || keyword == "client_encoding")
+            continue;
+        out += keyword + "=" + quoted(o->val) + " ";
+    }
+    if (options != nullptr) PQconninfoFree(options);
+    return out + "application_name=" + quoted(settings.application_name) +
+           " client_encoding='UTF8'";
+}
+
+std::string one_line(std::string reason) {
+    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+    for (auto pos = reason.find('\n'); pos != std::string::npos; pos = reason.find('\n')) {
+        reason.replace(pos, 1, "; ");
+    }
+    return reason;
+}
+
+DatabaseUnavailable unavailable(const ConnectionSettings& connection, const std::string& why) {
+    return DatabaseUnavailable(
+        "cannot connect to the database (" + redact_conninfo(connection.conninfo) + ", from " +
+            connection.source + "): " + one_line(why),
+        "check the host, port and credentials; a password belongs in DATABASE_URL, "
+        "--env-file or ~/.pgpass");
+}
+
 }  // namespace
 
-Session::Session(const ConnectionSettings& connection, const SessionSettings& settings) {
+Session::Session(const ConnectionSettings& connection, const SessionSettings& settings)
+    : connection_settings_(connection), settings_(settings) {
     // A black-holed host must not hang cron for minutes; PGCONNECT_TIMEOUT still wins.
     setenv("PGCONNECT_TIMEOUT", "10", 0);
     try {
-        connection_ = std::make_unique<pqxx::connection>(connection.conninfo);
+        connection_ = std::make_unique<pqxx::connection>(
+            startup_conninfo(connection.conninfo, settings));
     } catch (const pqxx::broken_connection& e) {
-        std::string reason = e.what();
-        while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' '))
-            reason.pop_back();
-        for (auto pos = reason.find('\n'); pos != std::string::npos; pos = reason.find('\n')) {
-            reason.replace(pos, 1, "; ");
-        }
-        throw DatabaseUnavailable(
-            "cannot connect to the database (" + redact_conninfo(connection.conninfo) + ", from " +
-                connection.source + "): " + reason,
-            "check the host, port and credentials; a password belongs in DATABASE_URL, "
-            "--env-file or ~/.pgpass");
+        throw unavailable(connection, e.what());
     }
-    pqxx::nontransaction tx(*connection_);
-    tx.exec_params(
-        "SELECT set_config('application_name', $1, false), set_config('client_encoding', 'UTF8', "
-        "false), set_config('statement_timeout', $2, false), set_config('lock_timeout', $3, false)",
-        settings.application_name, milliseconds_setting(settings.statement_timeout),
-        milliseconds_setting(settings.lock_timeout));
+    check_route();
+}
+
+// The first transaction: a statement pooler refuses it (before ops changed anything), and
+// the backend pid the server reports tells whether a pooler sits in between.
+void Session::check_route() {
+    int server_pid = 0;
+    try {
+        ReadTransaction tx(*this);
+        server_pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+        tx.commit();
+    } catch (const pqxx::broken_connection& e) {
+        const std::string why =
+            begin_failure(startup_conninfo(connection_settings_.conninfo, settings_));
+        if (is_statement_pooling_refusal(why)) {
+            throw statement_pooling_error(connection_settings_);
+        }
+        throw unavailable(connection_settings_, why.empty() ? e.what() : why);
+    }
+    through_pooler_ = server_pid != connection_->backendpid();
+}
+
+void Session::apply_transaction_settings(pqxx::transaction_base& tx) const {
+    tx.exec_params("SELECT set_config('statement_timeout', $1, true), "
+                   "set_config('lock_timeout', $2, true)",
+                   milliseconds_setting(settings_.statement_timeout),
+                   milliseconds_setting(settings_.lock_timeout));
 }
 
 std::string Session::server_version() {
-    pqxx::nontransaction tx(*connection_);
+    ReadTransaction tx(*this);
     return tx.exec1("SELECT current_setting('server_version')")[0].as<std::string>();
 }
 
 AdvisoryLock::AdvisoryLock(Session& session, const std::string& lock_name)
-    : session_(session), key_(lock_key(lock_name)) {
-    pqxx::nontransaction tx(session.connection());
-    if (tx.exec_params1("SELECT pg_try_advisory_lock($1, $2)", kLockNamespace, key_)[0]
+    : holder_(std::make_unique<Session>(session.connection_settings(), session.settings())),
+      transaction_(std::make_unique<Work>(*holder_)) {
+    const int key = lock_key(lock_name);
+    pqxx::work& tx = *transaction_;
+    // The transaction stays open for the whole run: a server-wide
+    // idle_in_transaction_session_timeout must not end it (and the lock) half-way.
+    tx.exec("SELECT set_config('idle_in_transaction_session_timeout', '0', true)");
+    if (tx.exec_params1("SELECT pg_try_advisory_xact_lock($1, $2)", kLockNamespace, key)[0]
             .as<bool>()) {
         return;
     }
+    // The holder: a run of this version (an open transaction) or of an older one (a session).
     const auto holder = tx.exec_params(
         "SELECT a.pid, coalesce(a.application_name, ''), "
-        "       to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
+        "       to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
         "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
         "  AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid",
-        kLockNamespace, key_);
+        kLockNamespace, key);
     std::string who = "another session";
     if (!holder.empty()) {
         who = "pid " + holder[0][0].as<std::string>() + " ('" + holder[0][1].as<std::string>() +
-              "', connected since " + holder[0][2].as<std::string>() + ")";
+              "', holding it since " + holder[0][2].as<std::string>() + ")";
     }
     throw LockHeld("another run of '" + lock_name + "' is in progress: " + who,
                    "wait for it to finish; if it is stuck, see pg_stat_activity for that pid");
@@ -80,11 +145,10 @@ AdvisoryLock::AdvisoryLock(Session& session, const std::string& lock_name)
 
 AdvisoryLock::~AdvisoryLock() {
     try {
-        pqxx::nontransaction tx(session_.connection());
-        tx.exec_params("SELECT pg_advisory_unlock($1, $2)", kLockNamespace, key_);
+        transaction_->abort();  // ends the transaction, and with it the lock
     } catch (const std::exception& e) {
-        // The server releases the lock with the session anyway.
-        spdlog::debug("advisory lock not released explicitly: {}", e.what());
+        // A lost connection ended the transaction on the server already.
+        spdlog::debug("lock transaction not ended explicitly: {}", e.what());
     }
 }
 

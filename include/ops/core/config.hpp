@@ -36,7 +36,7 @@ EnvValues load_env_file(const std::filesystem::path& path);
 // Where the connection settings came from, so the begin line can say it without secrets.
 struct ConnectionSettings {
     std::string conninfo;  // never printed: use redact_conninfo()
-    std::string source;    // "--database-url", "DATABASE_URL", "--env-file PATH", "libpq defaults"
+    std::string source;    // "--database-url", "DATABASE_URL", "--env-file PATH", ... "libpq defaults"
 };
 
 struct ResolvedConfig {
@@ -47,8 +47,8 @@ struct ResolvedConfig {
 using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
 std::optional<std::string> process_env(const std::string& name);
 
-// Precedence: --database-url, then $DATABASE_URL, then --env-file, then libpq's own
-// defaults and PG* variables. Timezone: --timezone, then APP_TIMEZONE of the env file, then UTC.
+// Precedence: --database-url, then $OPS_DATABASE_URL, then $DATABASE_URL, then the env
+// file's OPS_DATABASE_URL, then its DB_* settings, then libpq's own defaults and PG* variables. Timezone: --timezone, then APP_TIMEZONE of the env file, then UTC.
 ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv = process_env);
 
 // Builds a key=value conninfo from the DB_* settings of a Laravel env file.

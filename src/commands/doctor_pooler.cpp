@@ -1,0 +1,66 @@
+#include "ops/commands/doctor_pooler.hpp"
+
+#include "ops/db/pooler.hpp"
+
+namespace ops {
+namespace {
+
+std::string route_meaning(PoolMode mode) {
+    switch (mode) {
+        case PoolMode::kDirect:
+            return "a direct connection to PostgreSQL: every guarantee as documented";
+        case PoolMode::kSession:
+            return "a pooler in session mode (each client connection keeps one server "
+                   "connection): works as a direct connection does";
+        case PoolMode::kTransaction:
+            return "a pooler in transaction mode (PgBouncer pool_mode=transaction): each "
+                   "transaction may run on another server connection; ops keeps every "
+                   "guarantee, because it sets its timeouts in each transaction and holds its "
+                   "lock in one open transaction (docs/SCALE.md)";
+    }
+    return "";
+}
+
+// What this route means for one command that uses the database.
+std::string command_meaning(const CommandSpec& spec, PoolMode mode) {
+    if (!spec.traits.takes_lock) {
+        return "reads only, takes no lock: as on a direct connection";
+    }
+    if (mode == PoolMode::kDirect) return "as documented";
+    return std::string("runs with every guarantee; a run (not a --dry-run) keeps 1 server "
+                       "connection of the pool busy for its lock throughout, plus 1 for its "
+                       "batches") +
+           (spec.name == "redrive-failed" ? " (up to N with --parallel N)" : "") +
+           (mode == PoolMode::kTransaction ? ", taken per transaction" : " for the whole run");
+}
+
+}  // namespace
+
+Summary report_pooler(CommandEnv& env) {
+    PoolMode mode = PoolMode::kDirect;
+    std::string observation = "the server's backend pid is the one the connection announced";
+    if (env.session->through_pooler()) {
+        const auto second = env.open_session();
+        mode = observe_pool_mode(*env.session, *second);
+        observation = mode == PoolMode::kTransaction
+                          ? "two client connections were served by one server connection, or "
+                            "one client's server connection changed between transactions"
+                          : "the server's backend pid differs from the announced one, and the "
+                            "client kept its server connection while another held a transaction";
+    }
+    Summary report;
+    report["mode"] = pool_mode_name(mode);
+    report["through_pooler"] = mode != PoolMode::kDirect;
+    report["meaning"] = route_meaning(mode);
+    report["observed"] = observation;
+    Summary commands = Summary::array();
+    for (const CommandSpec& spec : command_table()) {
+        if (!spec.traits.needs_database || spec.traits.generator) continue;
+        commands.push_back(
+            {{"command", spec.full_name()}, {"through this route", command_meaning(spec, mode)}});
+    }
+    report["commands"] = commands;
+    return report;
+}
+
+}  // namespace ops

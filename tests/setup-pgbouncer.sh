@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # CTest fixture: three real PgBouncer (Debian's, 1.18) in front of the test cluster, on
-# loopback only, one per pool mode, each with a pool of 4 server connections per database:
+# loopback only, one per pool mode. Pools per database: 4 server connections in transaction
+# and statement mode; 10 in session mode, where each client connection keeps one for its life
+# (a run of ops needs 1 for its lock + --parallel, and the tests overlap two runs):
 #   setup-pgbouncer.sh start DIR PGPORT TRANSACTION_PORT SESSION_PORT STATEMENT_PORT
 #   setup-pgbouncer.sh stop DIR
 # Every database of the cluster is reachable through each (the '*' entry). As root they run
 # as 'postgres' (PgBouncer refuses root). Stop waits at most 10 s, then kills.
+# pgbouncer -V here: the Debian 12 package, 1.18.
 set -euo pipefail
 action=$1 dir=$(realpath -m "$2")
 bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
@@ -15,14 +18,14 @@ stop_one() {
     local pidfile=$dir/$1.pid pid
     [ -f "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
-    kill -INT "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0  # immediate shutdown
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
 }
 
 case "$action" in
 start)
-    pgport=$3 ports=("$4" "$5" "$6")
+    pgport=$3 ports=("$4" "$5" "$6") sizes=(4 10 4)
     for mode in "${modes[@]}"; do stop_one "$mode"; done
     rm -rf "$dir" && mkdir -p "$dir"
     printf '"postgres" ""\n' >"$dir/users.txt"
@@ -37,7 +40,7 @@ unix_socket_dir =
 auth_type = trust
 auth_file = $dir/users.txt
 pool_mode = ${modes[$i]}
-default_pool_size = 4
+default_pool_size = ${sizes[$i]}
 max_client_conn = 200
 logfile = $dir/${modes[$i]}.log
 pidfile = $dir/${modes[$i]}.pid

@@ -1,6 +1,5 @@
 #include "ops/db/session.hpp"
 
-#include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -22,34 +21,6 @@ int lock_key(const std::string& name) {
 
 std::string milliseconds_setting(std::chrono::milliseconds value) {
     return std::to_string(value.count()) + "ms";
-}
-
-std::string quoted(const std::string& value) {
-    std::string out = "'";
-    for (const char c : value) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "'";
-}
-
-// The conninfo as key=value pairs (a URI is taken apart by libpq itself) with the run's
-// application name and client encoding added as startup parameters. A pooler tracks those
-// per client, where a SET would stay on the server connection for its next client.
-std::string startup_conninfo(const std::string& conninfo, const SessionSettings& settings) {
-    char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
-    if (error != nullptr) PQfreemem(error);  // config already rejected an unparsable one
-    std::string out;
-    for (auto* o = options; o != nullptr && o->keyword != nullptr; ++o) {
-        const std::string keyword = o->keyword;
-        if (o->val == nullptr || keyword == "application_name" || keyword == "client_encoding")
-            continue;
-        out += keyword + "=" + quoted(o->val) + " ";
-    }
-    if (options != nullptr) PQconninfoFree(options);
-    return out + "application_name=" + quoted(settings.application_name) +
-           " client_encoding='UTF8'";
 }
 
 std::string one_line(std::string reason) {
@@ -75,8 +46,7 @@ Session::Session(const ConnectionSettings& connection, const SessionSettings& se
     // A black-holed host must not hang cron for minutes; PGCONNECT_TIMEOUT still wins.
     setenv("PGCONNECT_TIMEOUT", "10", 0);
     try {
-        connection_ = std::make_unique<pqxx::connection>(
-            startup_conninfo(connection.conninfo, settings));
+        connection_ = std::make_unique<pqxx::connection>(connection.conninfo);
     } catch (const pqxx::broken_connection& e) {
         throw unavailable(connection, e.what());
     }
@@ -84,29 +54,42 @@ Session::Session(const ConnectionSettings& connection, const SessionSettings& se
 }
 
 // The first transaction: a statement pooler refuses it (before ops changed anything), and
-// the backend pid the server reports tells whether a pooler sits in between.
+// the backend pid the server reports tells whether a pooler sits in between. Only a direct
+// connection, which ends with ops, is named for the whole session; through a pooler every
+// transaction names itself (a startup parameter or SET would be replayed by PgBouncer onto
+// the server connection and stay there for the application's next client).
 void Session::check_route() {
-    int server_pid = 0;
     try {
         ReadTransaction tx(*this);
-        server_pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+        const int server_pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+        through_pooler_ = server_pid != connection_->backendpid();
+        if (!through_pooler_) {
+            tx.exec_params("SELECT set_config('application_name', $1, false), "  // pooler-safe
+                           "set_config('client_encoding', 'UTF8', false)",  // pooler-safe
+                           settings_.application_name);
+        }
         tx.commit();
     } catch (const pqxx::broken_connection& e) {
-        const std::string why =
-            begin_failure(startup_conninfo(connection_settings_.conninfo, settings_));
-        if (is_statement_pooling_refusal(why)) {
-            throw statement_pooling_error(connection_settings_);
-        }
+        const std::string why = begin_failure(connection_settings_.conninfo);
+        if (is_statement_pooling_refusal(why)) throw statement_pooling_error(connection_settings_);
         throw unavailable(connection_settings_, why.empty() ? e.what() : why);
     }
-    through_pooler_ = server_pid != connection_->backendpid();
 }
 
 void Session::apply_transaction_settings(pqxx::transaction_base& tx) const {
+    const std::string statement_timeout = milliseconds_setting(settings_.statement_timeout);
+    const std::string lock_timeout = milliseconds_setting(settings_.lock_timeout);
+    if (!through_pooler_) {
+        tx.exec_params("SELECT set_config('statement_timeout', $1, true), "
+                       "set_config('lock_timeout', $2, true)",
+                       statement_timeout, lock_timeout);
+        return;
+    }
     tx.exec_params("SELECT set_config('statement_timeout', $1, true), "
-                   "set_config('lock_timeout', $2, true)",
-                   milliseconds_setting(settings_.statement_timeout),
-                   milliseconds_setting(settings_.lock_timeout));
+                   "set_config('lock_timeout', $2, true), "
+                   "set_config('application_name', $3, true), "
+                   "set_config('client_encoding', 'UTF8', true)",
+                   statement_timeout, lock_timeout, settings_.application_name);
 }
 
 std::string Session::server_version() {

@@ -20,11 +20,11 @@ struct SessionSettings {
 // a statement-pooling PgBouncer is refused (ConfigError, exit 78).
 //
 // The session keeps no server-side state of its own, so that a transaction pooler
-// (PgBouncer pool_mode=transaction) may hand each transaction a different server connection:
-// the application name and client encoding travel in the startup packet (which PgBouncer
-// tracks per client), and the timeouts are set inside every transaction (see
-// SessionTransaction). Never SET a session-level setting, take a session-level lock or use a
-// named prepared statement on it.
+// (PgBouncer pool_mode=transaction) may hand each transaction a different server connection
+// and the application's next client finds nothing of ops's there: the timeouts (and, through
+// a pooler, the application name and client encoding) are set inside every transaction
+// (see SessionTransaction). Never SET a session-level setting, take a session-level lock or
+// use a named prepared statement on it.
 class Session {
   public:
     Session(const ConnectionSettings& connection, const SessionSettings& settings);
@@ -38,8 +38,9 @@ class Session {
     // (BackendKeyData): something between ops and PostgreSQL (a pooler) answers for it.
     bool through_pooler() const { return through_pooler_; }
 
-    // Sets the run's statement_timeout and lock_timeout for `tx` only (set_config(..., true)),
-    // so they hold on whatever server connection runs it and end with it.
+    // Sets the run's statement_timeout and lock_timeout (through a pooler also its
+    // application_name and client_encoding) for `tx` only (set_config(..., true)), so they
+    // hold on whatever server connection runs it and end with it.
     void apply_transaction_settings(pqxx::transaction_base& tx) const;
 
   private:
@@ -48,7 +49,7 @@ class Session {
     ConnectionSettings connection_settings_;
     SessionSettings settings_;
     std::unique_ptr<pqxx::connection> connection_;
-    bool through_pooler_ = false;
+    bool through_pooler_ = true;  // until the first transaction shows a direct connection
 };
 
 // A libpqxx transaction on a session that starts with the session's timeouts set for it.

@@ -14,19 +14,24 @@ bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 [ -x "$bin" ] || { echo "setup-pgbouncer.sh: pgbouncer is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 modes=(transaction session statement)
 
-stop_one() {
-    local pidfile=$dir/$1.pid pid
-    [ -f "$pidfile" ] || return 0
-    pid=$(cat "$pidfile")
-    kill -TERM "$pid" 2>/dev/null || return 0  # immediate shutdown
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+# TERM is PgBouncer's fast exit (about 2 s each): all are signalled first, then waited for.
+stop_all() {
+    local pids=() pid
+    for mode in "${modes[@]}"; do
+        [ -f "$dir/$mode.pid" ] || continue
+        pid=$(cat "$dir/$mode.pid")
+        kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || continue 2; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
 }
 
 case "$action" in
 start)
     pgport=$3 ports=("$4" "$5" "$6") sizes=(4 10 4)
-    for mode in "${modes[@]}"; do stop_one "$mode"; done
+    stop_all
     rm -rf "$dir" && mkdir -p "$dir"
     printf '"postgres" ""\n' >"$dir/users.txt"
     for i in 0 1 2; do
@@ -64,6 +69,6 @@ INI
     done
     ;;
 stop)
-    for mode in "${modes[@]}"; do stop_one "$mode"; done
+    stop_all
     ;;
 esac

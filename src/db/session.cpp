@@ -1,8 +1,15 @@
 #include "ops/db/session.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
 #include "ops/core/errors.hpp"
 #include "ops/db/pooler.hpp"
@@ -97,6 +104,62 @@ std::string Session::server_version() {
     return tx.exec1("SELECT current_setting('server_version')")[0].as<std::string>();
 }
 
+class AdvisoryLock::Watchdog {
+  public:
+    Watchdog(pqxx::connection& connection, pqxx::work& transaction, std::string lock_name)
+        : connection_(connection), transaction_(transaction), lock_name_(std::move(lock_name)) {
+        if (::pipe2(wake_, O_CLOEXEC) != 0) {
+            throw RunFailure("cannot watch the lock connection: pipe: " +
+                             std::string(std::strerror(errno)));
+        }
+        thread_ = std::thread([this] { watch(); });
+    }
+    ~Watchdog() {
+        const char byte = 0;
+        if (::write(wake_[1], &byte, 1) != 1) spdlog::debug("lock watchdog: wake-up not sent");
+        thread_.join();
+        ::close(wake_[0]);
+        ::close(wake_[1]);
+    }
+    Watchdog(const Watchdog&) = delete;
+    Watchdog& operator=(const Watchdog&) = delete;
+
+  private:
+    // Every 5 s a statement in the lock transaction; in between, a readable socket means the
+    // server (or the pooler) sent something, which on this idle connection is its end.
+    void watch() {
+        for (;;) {
+            pollfd fds[2] = {{connection_.sock(), POLLIN, 0}, {wake_[0], POLLIN, 0}};
+            const int ready = ::poll(fds, 2, 5000);
+            if (ready < 0 && errno == EINTR) continue;
+            if (fds[1].revents != 0) return;
+            try {
+                if (ready == 0) {
+                    transaction_.exec("SELECT 1");
+                } else {
+                    connection_.get_notifs();  // reads what arrived; throws if it was the end
+                }
+            } catch (const std::exception& e) {
+                lost(e.what());
+                return;
+            }
+        }
+    }
+    void lost(const std::string& why) {
+        spdlog::error(
+            "the connection holding the lock of '{}' broke ({}): the lock is gone, so this run "
+            "stops after the batch in flight, before another run could overlap it",
+            lock_name_, why.substr(0, why.find('\n')));
+        ::kill(::getpid(), SIGTERM);
+    }
+
+    pqxx::connection& connection_;
+    pqxx::work& transaction_;
+    std::string lock_name_;
+    int wake_[2] = {-1, -1};
+    std::thread thread_;
+};
+
 AdvisoryLock::AdvisoryLock(Session& session, const std::string& lock_name)
     : holder_(std::make_unique<Session>(session.connection_settings(), session.settings())),
       transaction_(std::make_unique<Work>(*holder_)) {
@@ -107,6 +170,7 @@ AdvisoryLock::AdvisoryLock(Session& session, const std::string& lock_name)
     tx.exec("SELECT set_config('idle_in_transaction_session_timeout', '0', true)");
     if (tx.exec_params1("SELECT pg_try_advisory_xact_lock($1, $2)", kLockNamespace, key)[0]
             .as<bool>()) {
+        watchdog_ = std::make_unique<Watchdog>(holder_->connection(), tx, lock_name);
         return;
     }
     // The holder: a run of this version (an open transaction) or of an older one (a session).
@@ -127,6 +191,7 @@ AdvisoryLock::AdvisoryLock(Session& session, const std::string& lock_name)
 }
 
 AdvisoryLock::~AdvisoryLock() {
+    watchdog_.reset();  // before the transaction it uses ends
     try {
         transaction_->abort();  // ends the transaction, and with it the lock
     } catch (const std::exception& e) {

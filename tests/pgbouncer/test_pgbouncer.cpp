@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include "harness.hpp"
@@ -332,4 +333,37 @@ TEST_CASE("doctor says whether it talks through a transaction pooler, and what t
         CHECK(text.out.find(mode) != std::string::npos);
     }
     check_pool_clean(db, kKeepingPools[0]);
+}
+
+TEST_CASE("a run whose lock connection breaks stops after the batch in flight") {
+    std::vector<std::pair<std::string, std::function<Env(const TestDatabase&)>>> routes = {
+        {"direct", [](const TestDatabase& db) { return db.env(); }}};
+    for (const Pool& pool : kKeepingPools) {
+        routes.emplace_back(pool.mode,
+                            [pool](const TestDatabase& db) { return pooled_env(db, pool); });
+    }
+    for (const auto& [route, env_of] : routes) {
+        INFO("route " << route);
+        TestDatabase db;
+        seed_old_events(db, 3000);
+        slow_down(db, "audit_events", "DELETE");
+        TempDir dir;
+        Process run(ops_argv(archive_args(dir.path() / "a")), env_of(db));
+        REQUIRE(wait_for_lock(db));
+        // What a DBA's pg_terminate_backend, a failover or a pooler's timeout does to it.
+        db.exec(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND "
+            "granted");
+        const auto stopped = run.wait();
+        CHECK(stopped.exit_code == 143);
+        CHECK(stopped.err.find("the lock is gone") != std::string::npos);
+        const std::int64_t deleted = stopped.json()["deleted"].get<std::int64_t>();
+        CHECK(deleted < 3000);
+        CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'order.created'") ==
+              3000 - deleted);
+        CHECK(advisory_locks(db) == 0);
+        const auto next = run_ops(archive_args(dir.path() / "b"), env_of(db));
+        REQUIRE(next.exit_code == 0);
+        CHECK(next.json()["deleted"] == 3000 - deleted);
+    }
 }

@@ -76,6 +76,10 @@ using SnapshotTransaction =
 // transaction (destruction rolls it back), and if the process dies the closed client
 // connection ends it too (PgBouncer closes a server connection whose client left mid-
 // transaction). No session-level lock is ever taken, so none can stay behind on a pool.
+// A watchdog thread touches the lock transaction every few seconds (so no idle-transaction
+// timeout ends it) and notices at once when its connection breaks: then the lock is gone,
+// and it stops the run after the batch in flight (as SIGTERM does), so that a run that
+// starts next cannot overlap this one for longer than that batch.
 class AdvisoryLock {
   public:
     AdvisoryLock(Session& session, const std::string& lock_name);  // throws LockHeld
@@ -84,8 +88,10 @@ class AdvisoryLock {
     AdvisoryLock& operator=(const AdvisoryLock&) = delete;
 
   private:
+    class Watchdog;
     std::unique_ptr<Session> holder_;
     std::unique_ptr<pqxx::work> transaction_;
+    std::unique_ptr<Watchdog> watchdog_;
 };
 
 }  // namespace ops

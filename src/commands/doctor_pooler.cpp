@@ -27,11 +27,16 @@ std::string command_meaning(const CommandSpec& spec, PoolMode mode) {
         return "reads only, takes no lock: as on a direct connection";
     }
     if (mode == PoolMode::kDirect) return "as documented";
-    return std::string("runs with every guarantee; a run (not a --dry-run) keeps 1 server "
-                       "connection of the pool busy for its lock throughout, plus 1 for its "
-                       "batches") +
-           (spec.name == "redrive-failed" ? " (up to N with --parallel N)" : "") +
-           (mode == PoolMode::kTransaction ? ", taken per transaction" : " for the whole run");
+    const bool parallel = spec.name == "redrive-failed" || spec.name == "archive";
+    const std::string batches =
+        !parallel ? "1 for its batches"
+        : mode == PoolMode::kTransaction ? "1 per batch in flight (up to --parallel)"
+                                         : "--parallel more for its batches";
+    return "every guarantee kept; a run (not a --dry-run) keeps 1 server connection busy for "
+           "its lock throughout, and uses " +
+           batches +
+           (mode == PoolMode::kTransaction ? " only while a batch's transaction runs"
+                                           : " for the whole run");
 }
 
 }  // namespace

@@ -367,3 +367,30 @@ TEST_CASE("a run whose lock connection breaks stops after the batch in flight") 
         CHECK(next.json()["deleted"] == 3000 - deleted);
     }
 }
+
+TEST_CASE("every command runs through the transaction pool and leaves it clean") {
+    const Pool& pool = kKeepingPools[0];
+    TestDatabase db;
+    seed_old_events(db, 300);
+    db.exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'Toko Satu', '2025-01-01')");
+    db.exec(
+        "INSERT INTO orders (tenant_id, number, status, created_at) SELECT 1, 'N-' || i, 'paid', "
+        "timestamp '2025-03-01 00:00:00' + i * interval '1 minute' FROM generate_series(1, 7) i");
+    db.exec(
+        "INSERT INTO quota_usages (tenant_id, period, used, created_at) "
+        "VALUES (1, '2025-03', 2, '2025-03-01')");
+    TempDir dir;
+    const Env env = pooled_env(db, pool);
+    const auto archived = run_ops(archive_args(dir.path()), env);
+    REQUIRE(archived.exit_code == 0);
+    const auto files = files_in(dir.path(), ".jsonl");
+    REQUIRE(files.size() == 1);
+    const auto restored =
+        run_ops({"--output", "json", "audit", "restore", files.front().string()}, env);
+    CHECK(restored.exit_code == 0);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'order.created'") == 300);
+    const auto reconciled = run_ops({"--output", "json", "quota", "reconcile", "2025-03"}, env);
+    CHECK(reconciled.exit_code == 0);
+    CHECK(db.count("SELECT used FROM quota_usages WHERE tenant_id = 1") == 7);
+    check_pool_clean(db, pool);
+}

@@ -7,7 +7,6 @@
 #   setup-pgbouncer.sh stop DIR
 # Every database of the cluster is reachable through each (the '*' entry). As root they run
 # as 'postgres' (PgBouncer refuses root). Stop waits at most 10 s, then kills.
-# pgbouncer -V here: the Debian 12 package, 1.18.
 set -euo pipefail
 action=$1 dir=$(realpath -m "$2")
 bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
@@ -51,6 +50,7 @@ logfile = $dir/${modes[$i]}.log
 pidfile = $dir/${modes[$i]}.pid
 INI
     done
+    "$bin" --version | head -1  # the Debian 12 package: PgBouncer 1.18.0
     [ "$(id -u)" = 0 ] && chown -R postgres "$dir"
     for mode in "${modes[@]}"; do
         user=()

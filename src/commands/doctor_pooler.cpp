@@ -44,17 +44,28 @@ std::string command_meaning(const CommandSpec& spec, PoolMode mode) {
 Summary report_pooler(CommandEnv& env) {
     PoolMode mode = PoolMode::kDirect;
     std::string observation = "the server's backend pid is the one the connection announced";
+    std::string mode_name;
     if (env.session->through_pooler()) {
-        const auto second = env.open_session();
-        mode = observe_pool_mode(*env.session, *second);
-        observation = mode == PoolMode::kTransaction
-                          ? "two client connections were served by one server connection, or "
-                            "one client's server connection changed between transactions"
-                          : "the server's backend pid differs from the announced one, and the "
-                            "client kept its server connection while another held a transaction";
+        try {
+            const auto second = env.open_session();
+            mode = observe_pool_mode(*env.session, *second);
+            observation =
+                mode == PoolMode::kTransaction
+                    ? "two client connections were served by one server connection, or one "
+                      "client's server connection changed between transactions"
+                    : "the server's backend pid differs from the announced one, and the client "
+                      "kept its server connection while another held a transaction";
+        } catch (const std::exception& e) {
+            // Every command keeps its guarantees in either mode: not knowing which is no problem.
+            mode = PoolMode::kTransaction;
+            mode_name = "unknown";
+            observation = std::string("a pooler (backend pid differs); a second connection to "
+                                      "tell its mode failed: ") +
+                          e.what();
+        }
     }
     Summary report;
-    report["mode"] = pool_mode_name(mode);
+    report["mode"] = mode_name.empty() ? pool_mode_name(mode) : mode_name;
     report["through_pooler"] = mode != PoolMode::kDirect;
     report["meaning"] = route_meaning(mode);
     report["observed"] = observation;

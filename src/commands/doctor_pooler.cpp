@@ -28,10 +28,10 @@ std::string command_meaning(const CommandSpec& spec, PoolMode mode) {
     }
     if (mode == PoolMode::kDirect) return "as documented";
     const bool parallel = spec.name == "redrive-failed" || spec.name == "archive";
-    const std::string batches =
-        !parallel ? "1 for its batches"
-        : mode == PoolMode::kTransaction ? "1 per batch in flight (up to --parallel)"
-                                         : "--parallel more for its batches";
+    const std::string batches = !parallel ? "1 for its batches"
+                                : mode == PoolMode::kTransaction
+                                    ? "1 per batch in flight (up to --parallel)"
+                                    : "--parallel more for its batches";
     return "every guarantee kept; a run (not a --dry-run) keeps 1 server connection busy for "
            "its lock throughout, and uses " +
            batches +
@@ -59,8 +59,9 @@ Summary report_pooler(CommandEnv& env) {
             // Every command keeps its guarantees in either mode: not knowing which is no problem.
             mode = PoolMode::kTransaction;
             mode_name = "unknown";
-            observation = std::string("a pooler (backend pid differs); a second connection to "
-                                      "tell its mode failed: ") +
+            observation = std::string(
+                              "a pooler (backend pid differs); a second connection to "
+                              "tell its mode failed: ") +
                           e.what();
         }
     }

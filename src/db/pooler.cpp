@@ -62,9 +62,12 @@ PoolMode observe_pool_mode(Session& first, Session& second) {
 
 std::string pool_mode_name(PoolMode mode) {
     switch (mode) {
-        case PoolMode::kDirect: return "direct";
-        case PoolMode::kSession: return "session";
-        case PoolMode::kTransaction: return "transaction";
+        case PoolMode::kDirect:
+            return "direct";
+        case PoolMode::kSession:
+            return "session";
+        case PoolMode::kTransaction:
+            return "transaction";
     }
     return "unknown";
 }

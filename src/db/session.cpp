@@ -71,9 +71,10 @@ void Session::check_route() {
         const int server_pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
         through_pooler_ = server_pid != connection_->backendpid();
         if (!through_pooler_) {
-            tx.exec_params("SELECT set_config('application_name', $1, false), "  // pooler-safe
-                           "set_config('client_encoding', 'UTF8', false)",  // pooler-safe
-                           settings_.application_name);
+            tx.exec_params(
+                "SELECT set_config('application_name', $1, false), "  // pooler-safe
+                "set_config('client_encoding', 'UTF8', false)",       // pooler-safe
+                settings_.application_name);
         }
         tx.commit();
     } catch (const pqxx::broken_connection& e) {
@@ -87,16 +88,18 @@ void Session::apply_transaction_settings(pqxx::transaction_base& tx) const {
     const std::string statement_timeout = milliseconds_setting(settings_.statement_timeout);
     const std::string lock_timeout = milliseconds_setting(settings_.lock_timeout);
     if (!through_pooler_) {
-        tx.exec_params("SELECT set_config('statement_timeout', $1, true), "
-                       "set_config('lock_timeout', $2, true)",
-                       statement_timeout, lock_timeout);
+        tx.exec_params(
+            "SELECT set_config('statement_timeout', $1, true), "
+            "set_config('lock_timeout', $2, true)",
+            statement_timeout, lock_timeout);
         return;
     }
-    tx.exec_params("SELECT set_config('statement_timeout', $1, true), "
-                   "set_config('lock_timeout', $2, true), "
-                   "set_config('application_name', $3, true), "
-                   "set_config('client_encoding', 'UTF8', true)",
-                   statement_timeout, lock_timeout, settings_.application_name);
+    tx.exec_params(
+        "SELECT set_config('statement_timeout', $1, true), "
+        "set_config('lock_timeout', $2, true), "
+        "set_config('application_name', $3, true), "
+        "set_config('client_encoding', 'UTF8', true)",
+        statement_timeout, lock_timeout, settings_.application_name);
 }
 
 std::string Session::server_version() {

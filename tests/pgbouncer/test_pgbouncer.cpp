@@ -21,9 +21,8 @@ struct Pool {
     int size;  // default_pool_size in tests/setup-pgbouncer.sh
 };
 
-const std::vector<Pool> kKeepingPools = {
-    {"transaction", "OPS_TEST_PGBOUNCER_TRANSACTION_PORT", 4},
-    {"session", "OPS_TEST_PGBOUNCER_SESSION_PORT", 10}};
+const std::vector<Pool> kKeepingPools = {{"transaction", "OPS_TEST_PGBOUNCER_TRANSACTION_PORT", 4},
+                                         {"session", "OPS_TEST_PGBOUNCER_SESSION_PORT", 10}};
 const Pool kStatementPool = {"statement", "OPS_TEST_PGBOUNCER_STATEMENT_PORT", 4};
 
 // The waMessageId inside a jobs.payload (the serialized command, JSON-escaped).
@@ -120,8 +119,8 @@ std::vector<std::string> archive_args(const std::filesystem::path& dir) {
 }
 
 std::vector<std::string> redrive_args(const std::string& parallel) {
-    return {"--output", "json",      "wa",       "redrive-failed",
-            "--batch-size", "50", "--parallel", parallel};
+    return {"--output",     "json", "wa",         "redrive-failed",
+            "--batch-size", "50",   "--parallel", parallel};
 }
 
 // A run that changed data: exit 0 and a positive count under `key`.
@@ -268,9 +267,10 @@ TEST_CASE("statement pooling is refused with exit 78 before anything changes") {
     seed_failed_messages(db, 5);
     TempDir dir;
     const Env env = pooled_env(db, kStatementPool);
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             archive_args(dir.path() / "a"), redrive_args("1"), {"quota", "reconcile"},
-             {"doctor"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{archive_args(dir.path() / "a"),
+                                                                  redrive_args("1"),
+                                                                  {"quota", "reconcile"},
+                                                                  {"doctor"}}) {
         INFO(args[args.size() > 2 ? 2 : 0]);
         const auto result = run_ops(args, env);
         CHECK(result.exit_code == 78);
@@ -292,9 +292,8 @@ TEST_CASE("statement pooling is refused with exit 78 before anything changes") {
             << required_env(kStatementPool.port_setting) << "\nDB_DATABASE=" << db.name()
             << "\nDB_USERNAME=postgres\n";
     }
-    const auto through_env_file =
-        run_ops({"--env-file", env_file.string(), "audit", "archive", "--dir",
-                 (dir.path() / "b").string()});
+    const auto through_env_file = run_ops({"--env-file", env_file.string(), "audit", "archive",
+                                           "--dir", (dir.path() / "b").string()});
     CHECK(through_env_file.exit_code == 78);
     std::ofstream(env_file, std::ios::app) << "OPS_DATABASE_URL=" << db.url() << "\n";
     const auto direct = run_ops({"--env-file", env_file.string(), "--output", "json", "audit",
@@ -313,7 +312,8 @@ TEST_CASE("doctor says whether it talks through a transaction pooler, and what t
         {"session", pooled_env(db, kKeepingPools[1])}};
     for (const auto& [mode, env] : routes) {
         INFO("expected " << mode);
-        const auto result = run_ops({"--output", "json", "doctor", "--dir", dir.path().string()}, env);
+        const auto result =
+            run_ops({"--output", "json", "doctor", "--dir", dir.path().string()}, env);
         REQUIRE(result.exit_code == 0);
         const auto pooler = result.json()["pooler"];
         CHECK(pooler["mode"] == mode);

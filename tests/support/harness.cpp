@@ -86,9 +86,8 @@ Process::Process(const std::vector<std::string>& argv, const Env& env) {
         if (eq != std::string::npos) merged[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
     // Tests decide the connection themselves; the caller's own settings must not leak in.
-    for (const char* name :
-         {"DATABASE_URL", "OPS_DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER",
-          "PGPASSWORD"}) {
+    for (const char* name : {"DATABASE_URL", "OPS_DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE",
+                             "PGUSER", "PGPASSWORD"}) {
         merged.erase(name);
     }
     for (const auto& [key, value] : env) merged[key] = value;

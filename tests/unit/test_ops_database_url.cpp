@@ -55,7 +55,8 @@ TEST_CASE("an empty OPS_DATABASE_URL in the env file leaves the DB_* settings in
     CHECK(config.connection.source == "--env-file " + file.path.string());
 }
 
-TEST_CASE("OPS_DATABASE_URL precedence: flag, then its variable, then DATABASE_URL, then the file") {
+TEST_CASE(
+    "OPS_DATABASE_URL precedence: flag, then its variable, then DATABASE_URL, then the file") {
     const EnvFile file(kPooledApp);
     GlobalOptions options;
     options.env_file = file.path.string();

@@ -30,7 +30,11 @@ std::string begin_failure(const std::string& startup_conninfo) {
     if (PQstatus(conn.get()) != CONNECTION_OK) return PQerrorMessage(conn.get());
     const std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), "BEGIN"),
                                                                &PQclear);
-    if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return "";  // closing rolls it back
+    if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) {
+        // Ended before closing: a pooler drops a server connection left inside a transaction.
+        PQclear(PQexec(conn.get(), "ROLLBACK"));
+        return "";
+    }
     // The connection's message: a FATAL that closes the connection is kept there only.
     return PQerrorMessage(conn.get());
 }

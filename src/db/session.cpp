@@ -9,6 +9,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "ops/core/errors.hpp"
@@ -46,6 +48,14 @@ DatabaseUnavailable unavailable(const ConnectionSettings& connection, const std:
         "--env-file or ~/.pgpass");
 }
 
+// True when this route was probed for statement pooling before (one probe per process).
+bool route_probed_before(const std::string& conninfo) {
+    static std::mutex mutex;
+    static std::set<std::string> checked;
+    const std::lock_guard lock(mutex);
+    return !checked.insert(conninfo).second;
+}
+
 }  // namespace
 
 Session::Session(const ConnectionSettings& connection, const SessionSettings& settings)
@@ -60,27 +70,32 @@ Session::Session(const ConnectionSettings& connection, const SessionSettings& se
     check_route();
 }
 
-// The first transaction: a statement pooler refuses it (before ops changed anything), and
-// the backend pid the server reports tells whether a pooler sits in between. Only a direct
+// Whether a pooler sits in between: the backend pid the server reports differs from the one
+// the connection announced. Through one, a probe connection sends BEGIN, which a statement
+// pooler refuses (before ops changed anything); it is done with plain libpq because
+// libpqxx 6.4 leaks the result of an error that closes the connection. Only a direct
 // connection, which ends with ops, is named for the whole session; through a pooler every
 // transaction names itself (a startup parameter or SET would be replayed by PgBouncer onto
 // the server connection and stay there for the application's next client).
 void Session::check_route() {
     try {
-        ReadTransaction tx(*this);
-        const int server_pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
-        through_pooler_ = server_pid != connection_->backendpid();
+        // pooler-safe: a function call that cannot wait or run long needs no timeouts.
+        pqxx::nontransaction tx(*connection_);  // pooler-safe
+        through_pooler_ =
+            tx.exec1("SELECT pg_backend_pid()")[0].as<int>() != connection_->backendpid();
         if (!through_pooler_) {
             tx.exec_params(
                 "SELECT set_config('application_name', $1, false), "  // pooler-safe
                 "set_config('client_encoding', 'UTF8', false)",       // pooler-safe
                 settings_.application_name);
+            return;
         }
-        tx.commit();
     } catch (const pqxx::broken_connection& e) {
-        const std::string why = begin_failure(connection_settings_.conninfo);
-        if (is_statement_pooling_refusal(why)) throw statement_pooling_error(connection_settings_);
-        throw unavailable(connection_settings_, why.empty() ? e.what() : why);
+        throw unavailable(connection_settings_, e.what());
+    }
+    if (!route_probed_before(connection_settings_.conninfo) &&
+        is_statement_pooling_refusal(begin_failure(connection_settings_.conninfo))) {
+        throw statement_pooling_error(connection_settings_);
     }
 }
 

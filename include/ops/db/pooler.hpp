@@ -20,8 +20,9 @@ enum class PoolMode {
 bool is_statement_pooling_refusal(const std::string& message);
 
 // Why a transaction could not start on this route: opens one more plain libpq connection,
-// sends BEGIN and returns the server's (or pooler's) error message, "" if it worked. For
-// the failure path only: libpqxx loses the message of an error that closes the connection.
+// sends BEGIN (and ROLLBACK) and returns the server's (or pooler's) error message, "" if it
+// worked. Plain libpq, because libpqxx 6.4 loses the message of an error that closes the
+// connection (and leaks its result).
 std::string begin_failure(const std::string& startup_conninfo);
 
 // The exit-78 refusal for a statement pooler: names it and how to give ops a connection.

@@ -308,7 +308,7 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
 
     CommandEnv env{run, globals, session ? &*session : nullptr,
                    [&] { return std::make_unique<Session>(config.connection, settings); },
-                   check_command_line};
+                   check_command_line, &config};
     const Outcome outcome = execute_guarded(command, env);
     const Summary summary = frame_summary(spec, run, command, outcome.status, outcome.error);
     if (spec.traits.records_run && !run.is_dry_run() && command.changed_data() && session &&

@@ -44,7 +44,7 @@ std::string group_description(const std::string& group) {
     if (group == "wa") return "WhatsApp messages: redrive failed sends";
     if (group == "quota") return "Monthly quota usage: reconcile from orders";
     if (group == "schedule")
-        return "The baseline schedule: list it, print a crontab, write systemd units";
+        return "The baseline schedule: list it, print a crontab, write systemd units, Laravel code";
     return "";
 }
 

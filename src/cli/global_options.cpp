@@ -12,9 +12,9 @@ void add_global_options(CLI::App& app, GlobalArguments& arguments) {
     app.add_option("--database-url", arguments.database_url,
                    "PostgreSQL URI or key=value conninfo (default: $DATABASE_URL, then --env-file)")
         ->group(group);
-    app.add_option(
-           "--env-file", arguments.env_file,
-           "Laravel .env to read DB_* settings and APP_TIMEZONE from (default: $OPS_ENV_FILE)")
+    app.add_option("--env-file", arguments.env_file,
+                   "Laravel .env (read as Laravel does) for DB_*, DB_URL, APP_TIMEZONE, queue "
+                   "settings (default: $OPS_ENV_FILE)")
         ->envname("OPS_ENV_FILE")
         ->group(group);
     app.add_option("--timezone", arguments.timezone,

@@ -59,6 +59,10 @@ Summary doctor_queue_report(pqxx::transaction_base& tx, const ResolvedConfig* co
                   queue.queue + ")",
               "");
     QueueRepository repository(tx, queue.table);
+    if (!repository.table_exists(queue.table)) {
+        add_check("table " + queue.table + " of the queue", "it does not exist");
+        return report;
+    }
     const WaitingJobs waiting = repository.waiting_jobs(queue.queue, queue.retry_after);
     report["jobs"] = waiting.total;
     report["waiting_past_retry_after"] = waiting.count;

@@ -246,14 +246,14 @@ void WaRedriveFailedCommand::choose_payload(const ResolvedConfig* config) {
         form_reason_ = "the Laravel version given (--laravel-version or OPS_LARAVEL_VERSION)";
     } else if (detected) {
         form_ = *detected;
-        form_reason_ = "the form of the application's newest own job (" +
-                       application_job_->source + " id " + std::to_string(application_job_->id) +
-                       ")";
+        form_reason_ = "the form of the application's newest own job (" + application_job_->source +
+                       " id " + std::to_string(application_job_->id) + ")";
     } else {
         form_ = {};
         form_.serializes_models = options_.serializes_models;
-        form_reason_ = "the default: no Laravel version given and no job of the application's "
-                       "found; every release 8 to 13 runs this form";
+        form_reason_ =
+            "the default: no Laravel version given and no job of the application's "
+            "found; every release 8 to 13 runs this form";
     }
     payload_.emplace(options_.queue, properties_, form_);
     mismatches_.clear();
@@ -271,9 +271,9 @@ Summary WaRedriveFailedCommand::payload_summary() const {
     form["why"] = form_reason_;
     Summary settings;
     settings["compared_with"] =
-        application_job_ ? Summary(application_job_->source + " id " +
-                                   std::to_string(application_job_->id))
-                         : Summary(nullptr);
+        application_job_
+            ? Summary(application_job_->source + " id " + std::to_string(application_job_->id))
+            : Summary(nullptr);
     Summary mismatches = Summary::array();
     for (const auto& m : mismatches_) {
         mismatches.push_back({{"setting", m.setting},
@@ -349,8 +349,8 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         // Each a single statement on its own (no BEGIN/COMMIT round trips).
         const auto range = retry_transient("wa redrive-failed plan", [&] {
             pqxx::nontransaction tx(session->connection());
-            return WaMessageRepository(tx, queue_.table).next_range(selection_, after_id, *tally_.last_id,
-                                                      wanted);
+            return WaMessageRepository(tx, queue_.table)
+                .next_range(selection_, after_id, *tally_.last_id, wanted);
         });
         if (!range) {
             pool.release(*session);
@@ -359,7 +359,8 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         }
         std::string job_ids = retry_transient("wa redrive-failed job ids", [&] {
             pqxx::nontransaction tx(session->connection());
-            return WaMessageRepository(tx, queue_.table).reserve_job_ids(jobs_id_sequence_, range->rows);
+            return WaMessageRepository(tx, queue_.table)
+                .reserve_job_ids(jobs_id_sequence_, range->rows);
         });
         // Built here, while the other sessions' batches run, not in the batch's transaction.
         JobBatch jobs = job_batch(*range, planned, std::move(job_ids));

@@ -58,7 +58,8 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
     } else if (const auto url = getenv("DATABASE_URL"); url && !url->empty()) {
         config.connection = {*url, "DATABASE_URL"};
     } else if (env_file) {
-        const LaravelDatabase database = laravel_database(*env_file, getenv, config.laravel_version);
+        const LaravelDatabase database =
+            laravel_database(*env_file, getenv, config.laravel_version);
         if (database.conninfo.empty()) {
             throw ConfigError("--env-file: '" + options.env_file +
                               "' sets none of DB_URL, DATABASE_URL, DB_HOST, "

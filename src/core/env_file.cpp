@@ -186,8 +186,8 @@ std::vector<Token> lex(const std::string& value) {
     std::vector<Token> tokens;
     for (const char c : value) {
         const TokenKind kind = kind_of(c);
-        const bool run = kind == TokenKind::kNewlines || kind == TokenKind::kBlanks ||
-                         kind == TokenKind::kOther;
+        const bool run =
+            kind == TokenKind::kNewlines || kind == TokenKind::kBlanks || kind == TokenKind::kOther;
         if (run && !tokens.empty() && tokens.back().kind == kind) {
             tokens.back().text += c;
         } else {
@@ -416,8 +416,7 @@ std::optional<std::string> laravel_env_value(const std::string& raw) {
     return raw;
 }
 
-EnvValues parse_env_text(const std::string& text, const std::string& origin,
-                         const GetEnv& getenv) {
+EnvValues parse_env_text(const std::string& text, const std::string& origin, const GetEnv& getenv) {
     std::string content = php_utf8_scrub(text);
     if (content.compare(0, 3, "\xEF\xBB\xBF") == 0) content.erase(0, 3);
     std::vector<Entry> entries;
@@ -447,9 +446,8 @@ EnvValues load_env_file(const std::filesystem::path& path, const GetEnv& getenv)
     const std::string hint = "give the path of the application's .env file";
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        throw ConfigError("--env-file: cannot read '" + path.string() + "': " +
-                              std::strerror(errno),
-                          hint);
+        throw ConfigError(
+            "--env-file: cannot read '" + path.string() + "': " + std::strerror(errno), hint);
     }
     struct FdCloser {
         int fd;
@@ -467,8 +465,8 @@ EnvValues load_env_file(const std::filesystem::path& path, const GetEnv& getenv)
     for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) != 0;) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            throw ConfigError("--env-file: cannot read '" + path.string() + "': " +
-                              std::strerror(errno));
+            throw ConfigError("--env-file: cannot read '" + path.string() +
+                              "': " + std::strerror(errno));
         }
         text.append(buffer, static_cast<std::size_t>(n));
     }

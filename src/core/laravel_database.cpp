@@ -19,8 +19,8 @@ int hex_digit(char c) {
 std::string url_decode(const std::string& text, bool plus_is_space) {
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() &&
-            hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
+        if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
+            hex_digit(text[i + 2]) >= 0) {
             out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
             i += 2;
         } else {
@@ -76,7 +76,7 @@ UrlParts split_url(const std::string& url, const std::string& key) {
 // ConfigurationUrlParser::getDriver's aliases.
 std::string url_driver(const std::string& scheme) {
     static const std::map<std::string, std::string> kAliases = {
-        {"mssql", "sqlsrv"},  {"mysql2", "mysql"}, {"postgres", "pgsql"}, {"postgresql", "pgsql"},
+        {"mssql", "sqlsrv"},   {"mysql2", "mysql"}, {"postgres", "pgsql"}, {"postgresql", "pgsql"},
         {"sqlite3", "sqlite"}, {"redis", "tcp"},    {"rediss", "tls"}};
     const auto it = kAliases.find(scheme);
     return it == kAliases.end() ? scheme : it->second;
@@ -108,7 +108,8 @@ void merge_url(std::map<std::string, std::string>& config, const UrlParts& url) 
         const std::string pair = url.query->substr(start, end - start);
         const auto eq = pair.find('=');
         const std::string key = url_decode(pair.substr(0, eq), true);
-        const std::string value = eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1), true);
+        const std::string value =
+            eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1), true);
         if (key == "sslmode" || key == "sslcert" || key == "sslkey" || key == "sslrootcert") {
             if (const auto v = native(value)) config[key] = *v;
         }
@@ -159,8 +160,8 @@ LaravelDatabase laravel_database(const EnvValues& env, const GetEnv& getenv,
     const auto connection = env_lookup(env, "DB_CONNECTION", getenv);
     if (connection && *connection != "pgsql") {
         throw ConfigError("DB_CONNECTION is '" + *connection +
-                              "': ops works on a PostgreSQL application only (DB_CONNECTION=pgsql, "
-                              "or unset)");
+                          "': ops works on a PostgreSQL application only (DB_CONNECTION=pgsql, "
+                          "or unset)");
     }
     std::map<std::string, std::string> config;
     static const std::pair<const char*, const char*> kMapping[] = {{"DB_HOST", "host"},
@@ -176,16 +177,16 @@ LaravelDatabase laravel_database(const EnvValues& env, const GetEnv& getenv,
         const UrlParts parts = split_url(url->second, url->first);
         const std::string driver = url_driver(parts.scheme);
         if (driver != "pgsql") {
-            throw ConfigError(url->first + " is a '" + parts.scheme +
-                              "' URL (Laravel's driver '" + driver +
+            throw ConfigError(url->first + " is a '" + parts.scheme + "' URL (Laravel's driver '" +
+                              driver +
                               "'): ops works on a PostgreSQL application only (pgsql://, "
                               "postgres:// or postgresql://)");
         }
         merge_url(config, parts);
         out.url_key = url->first;
     }
-    static const char* kOrder[] = {"host",     "port",    "dbname",  "user",
-                                   "password", "sslmode", "sslcert", "sslkey", "sslrootcert"};
+    static const char* kOrder[] = {"host",    "port",    "dbname", "user",       "password",
+                                   "sslmode", "sslcert", "sslkey", "sslrootcert"};
     for (const char* key : kOrder) {
         const auto it = config.find(key);
         if (it == config.end() || it->second.empty()) continue;

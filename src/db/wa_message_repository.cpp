@@ -77,10 +77,11 @@ std::vector<std::int64_t> WaMessageRepository::ids_with_pending_job(
     const SelectionParams p(selection);
     const auto rows = tx_.exec_params(
         "WITH pending AS ("
-        "  SELECT DISTINCT substring(payload FROM $7)::bigint AS id FROM " + jobs_ +
+        "  SELECT DISTINCT substring(payload FROM $7)::bigint AS id FROM " +
+            jobs_ +
             " "
-        "  WHERE position($6 IN payload) > 0) "
-        "SELECT m.id FROM wa_messages m JOIN pending USING (id) WHERE " +
+            "  WHERE position($6 IN payload) > 0) "
+            "SELECT m.id FROM wa_messages m JOIN pending USING (id) WHERE " +
             selection_where() + " ORDER BY m.id",
         p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), kJobClassMarker,
         kWaMessageIdPattern);

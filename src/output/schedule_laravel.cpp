@@ -71,7 +71,8 @@ void render_event(std::ostream& out, const ScheduledJob& job, const InstallPaths
                   const std::string& receiver, const std::string& indent) {
     const std::string log = paths.log_dir + "/ops-" + job.name + ".log";
     check_word(log, job.name);
-    out << "\n" << indent << "// " << job.name << ": " << comment_text(job.purpose) << "\n"
+    out << "\n"
+        << indent << "// " << job.name << ": " << comment_text(job.purpose) << "\n"
         << indent << receiver << "exec(" << php_quote(command_line(job, paths)) << ")\n"
         << indent << "    ->cron(" << php_quote(job.when.text()) << ")\n"
         << indent << "    ->withoutOverlapping()\n"
@@ -100,7 +101,8 @@ std::string render_laravel_schedule(const std::vector<ScheduledJob>& jobs,
             << indent << "// `ops schedule crontab`, not both.\n";
     }
     for (const auto& job : jobs) {
-        if (job.enabled) render_event(out, job, paths, routes ? "Schedule::" : "$schedule->", indent);
+        if (job.enabled)
+            render_event(out, job, paths, routes ? "Schedule::" : "$schedule->", indent);
     }
     return out.str();
 }

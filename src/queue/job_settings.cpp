@@ -12,7 +12,8 @@ nlohmann::json ours(const std::string& setting, const JobClassProperties& p) {
     if (setting == "backoff") {
         if (p.backoff.empty()) return nullptr;
         std::string text;
-        for (const auto value : p.backoff) text += (text.empty() ? "" : ",") + std::to_string(value);
+        for (const auto value : p.backoff)
+            text += (text.empty() ? "" : ",") + std::to_string(value);
         return text;
     }
     return nullptr;  // maxExceptions, retryUntil: ops writes none

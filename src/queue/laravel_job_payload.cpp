@@ -236,11 +236,10 @@ LaravelVersion PayloadForm::first_release() const {
 std::string PayloadForm::describe() const {
     const LaravelVersion first = first_release();
     std::string text = "Laravel " + std::to_string(first.major) + "." + std::to_string(first.minor);
-    const auto* next = std::find_if(std::begin(kFormReleases), std::end(kFormReleases),
-                                    [&](const LaravelVersion& r) {
-                                        return r.major > first.major ||
-                                               (r.major == first.major && r.minor > first.minor);
-                                    });
+    const auto* next = std::find_if(
+        std::begin(kFormReleases), std::end(kFormReleases), [&](const LaravelVersion& r) {
+            return r.major > first.major || (r.major == first.major && r.minor > first.minor);
+        });
     if (next == std::end(kFormReleases)) {
         text += " to " + std::to_string(kNewestLaravel) + ".x";
     } else if (next->minor == 0) {
@@ -248,7 +247,9 @@ std::string PayloadForm::describe() const {
     } else {
         text += " to " + std::to_string(next->major) + "." + std::to_string(next->minor - 1);
     }
-    if (serializes_models) text += models_form() ? ", SerializesModels" : " (SerializesModels changes nothing before 9.4)";
+    if (serializes_models)
+        text +=
+            models_form() ? ", SerializesModels" : " (SerializesModels changes nothing before 9.4)";
     return text;
 }
 

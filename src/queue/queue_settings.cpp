@@ -10,10 +10,15 @@ namespace {
 
 // The connections of Laravel's stock config/queue.php (8 to 13) and their drivers.
 const std::map<std::string, std::string>& stock_connections() {
-    static const std::map<std::string, std::string> kConnections = {
-        {"sync", "sync"},         {"database", "database"},   {"beanstalkd", "beanstalkd"},
-        {"sqs", "sqs"},           {"redis", "redis"},         {"deferred", "deferred"},
-        {"background", "background"}, {"failover", "failover"}, {"null", "null"}};
+    static const std::map<std::string, std::string> kConnections = {{"sync", "sync"},
+                                                                    {"database", "database"},
+                                                                    {"beanstalkd", "beanstalkd"},
+                                                                    {"sqs", "sqs"},
+                                                                    {"redis", "redis"},
+                                                                    {"deferred", "deferred"},
+                                                                    {"background", "background"},
+                                                                    {"failover", "failover"},
+                                                                    {"null", "null"}};
     return kConnections;
 }
 
@@ -38,7 +43,8 @@ void check_connection(const std::string& name) {
 }
 
 std::string table_name(const std::string& value) {
-    static const std::regex kTable("^[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?$");
+    static const std::regex kTable(
+        "^[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?$");
     if (!std::regex_match(value, kTable)) {
         throw ConfigError("DB_QUEUE_TABLE is '" + value +
                           "': expected a table name, letters, digits and '_' (or schema.table)");

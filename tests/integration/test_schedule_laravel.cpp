@@ -12,9 +12,9 @@ namespace {
 
 // The words /bin/sh makes of a command line, as it will when Laravel runs the event.
 std::vector<std::string> sh_words(const std::string& line) {
-    Process sh({"/bin/sh", "-c", "eval \"set -- $1\"; for a; do printf '%s\\0' \"$a\"; done", "sh",
-                line},
-               {});
+    Process sh(
+        {"/bin/sh", "-c", "eval \"set -- $1\"; for a; do printf '%s\\0' \"$a\"; done", "sh", line},
+        {});
     const RunResult result = sh.wait();
     REQUIRE(result.exit_code == 0);
     std::vector<std::string> words;
@@ -48,9 +48,10 @@ nlohmann::json laravel_events(const std::string& code, const std::string& layout
     TempDir dir;
     const auto file = dir.path() / "schedule.php";
     std::ofstream(file) << code;
-    Process php({"/usr/bin/php", required_env("OPS_SOURCE_DIR") + "/tests/laravel/schedule_events.php",
-                 file.string(), layout},
-                {});
+    Process php(
+        {"/usr/bin/php", required_env("OPS_SOURCE_DIR") + "/tests/laravel/schedule_events.php",
+         file.string(), layout},
+        {});
     const RunResult result = php.wait();
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
@@ -65,7 +66,8 @@ TEST_CASE("schedule laravel: Laravel's Schedule runs what schedule list says, in
     const std::string metrics = "/var/lib/ops/metrics dir";
     const std::vector<std::string> overrides = {
         "--options", "wa-redrive-failed=--failed-after 6h --rate 50 --queue wa-low",
-        "--disable", "quota-reconcile-previous", "--cron", "audit-archive=0 1 * * 6"};
+        "--disable", "quota-reconcile-previous",
+        "--cron",    "audit-archive=0 1 * * 6"};
     auto list_args = std::vector<std::string>{"--output", "json", "schedule", "list"};
     list_args.insert(list_args.end(), overrides.begin(), overrides.end());
     const auto list = run_ops(list_args).json()["schedule"];
@@ -96,7 +98,8 @@ TEST_CASE("schedule laravel: Laravel's Schedule runs what schedule list says, in
             CHECK(sh_words(event["command"]) == expected);
             CHECK(event["without_overlapping"] == true);
             CHECK(event["run_in_background"] == true);
-            CHECK(event["output"] == "/var/log/my ops/ops-" + job["name"].get<std::string>() + ".log");
+            CHECK(event["output"] ==
+                  "/var/log/my ops/ops-" + job["name"].get<std::string>() + ".log");
         }
         CHECK(i == 3);
         CHECK(events.size() == i);

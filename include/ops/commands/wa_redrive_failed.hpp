@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "ops/commands/command.hpp"
-#include "ops/db/wa_message_repository.hpp"
 #include "ops/db/queue_repository.hpp"
+#include "ops/db/wa_message_repository.hpp"
 #include "ops/queue/job_settings.hpp"
 #include "ops/queue/laravel_job_payload.hpp"
 #include "ops/queue/queue_settings.hpp"

@@ -43,7 +43,6 @@ struct ResolvedConfig {
     GetEnv getenv = process_env;                    // what env_lookup() consults after it
 };
 
-
 // Precedence: --database-url, then $DATABASE_URL, then --env-file (laravel_database()), then
 // libpq's own
 // defaults and PG* variables. Timezone: --timezone, then APP_TIMEZONE of the env file, then UTC.

@@ -8,7 +8,7 @@
 
 // A Laravel `.env` file read exactly as Laravel reads it: phpdotenv 5's parser and loader into
 // Laravel's immutable repository (the process environment wins over the file), then each value
-// through `Illuminate\Support\Env::get`. docs/CONFIGURATION.md lists the rules.
+// through `Illuminate\Support\Env::get`. docs/ENV_FILE.md lists the rules.
 namespace ops {
 
 // Looks a name up in the process environment (std::nullopt: not set; "" is a value).

@@ -16,9 +16,9 @@ struct ApplicationJob {
 
 // Rows of a queue that no worker has taken although they are due.
 struct WaitingJobs {
-    std::int64_t count = 0;             // available longer than retry_after, never reserved
+    std::int64_t count = 0;                // available longer than retry_after, never reserved
     std::optional<std::int64_t> oldest_s;  // how long the oldest of them has been available
-    std::int64_t total = 0;             // rows of the queue, reserved or not
+    std::int64_t total = 0;                // rows of the queue, reserved or not
 };
 
 // SQL on the application's queue tables (the configured jobs table and failed_jobs).
@@ -26,9 +26,12 @@ class QueueRepository {
   public:
     QueueRepository(pqxx::transaction_base& tx, const std::string& jobs_table);
 
+    // Whether a table of that name ("jobs", "schema.jobs") exists.
+    bool table_exists(const std::string& table);
+
     // The newest SendWaMessageJob payload in the jobs table or failed_jobs whose uuid no
     // `redriven_event` audit event of ops names (ops writes the job's uuid there). Looks at the
-    // newest 200 of each table only.
+    // newest 200 of each table only; failed_jobs when it exists.
     std::optional<ApplicationJob> newest_application_job(const std::string& redriven_event);
 
     // Rows of `queue` that are due since more than `retry_after` seconds and not reserved.

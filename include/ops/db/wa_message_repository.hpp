@@ -104,7 +104,8 @@ struct RequeuedBatch {
 class WaMessageRepository {
   public:
     // `jobs_table`: the queue's table, "jobs" or "schema.table" (QueueSettings::table).
-    explicit WaMessageRepository(pqxx::transaction_base& tx, const std::string& jobs_table = "jobs");
+    explicit WaMessageRepository(pqxx::transaction_base& tx,
+                                 const std::string& jobs_table = "jobs");
 
     // Ids of selected messages (ignoring `excluded` and `limit`) that already have a
     // SendWaMessageJob waiting or running in `jobs`: redriving them would send twice.

@@ -416,7 +416,8 @@ std::optional<std::string> laravel_env_value(const std::string& raw) {
     return raw;
 }
 
-EnvValues parse_env_text(const std::string& text, const std::string& origin, const GetEnv& getenv) {
+EnvValues parse_env_text(const std::string& text, const std::string& origin, const GetEnv& getenv,
+                         EnvMapping mapping) {
     std::string content = php_utf8_scrub(text);
     if (content.compare(0, 3, "\xEF\xBB\xBF") == 0) content.erase(0, 3);
     std::vector<Entry> entries;
@@ -437,12 +438,19 @@ EnvValues parse_env_text(const std::string& text, const std::string& origin, con
     for (const auto& name : names) {
         const auto raw = repository.get(name);
         if (!raw) continue;
-        if (const auto value = laravel_env_value(*raw)) values[name] = *value;
+        if (mapping == EnvMapping::kRaw) {
+            values[name] = *raw;
+        } else if (const auto value = laravel_env_value(*raw)) {
+            values[name] = *value;
+        }
     }
     return values;
 }
 
-EnvValues load_env_file(const std::filesystem::path& path, const GetEnv& getenv) {
+std::optional<std::string> no_env(const std::string&) { return std::nullopt; }
+
+EnvValues load_env_file(const std::filesystem::path& path, const GetEnv& getenv,
+                        EnvMapping mapping) {
     const std::string hint = "give the path of the application's .env file";
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -470,7 +478,7 @@ EnvValues load_env_file(const std::filesystem::path& path, const GetEnv& getenv)
         }
         text.append(buffer, static_cast<std::size_t>(n));
     }
-    return parse_env_text(text, path.string(), getenv);
+    return parse_env_text(text, path.string(), getenv, mapping);
 }
 
 std::optional<std::string> env_lookup(const EnvValues& values, const std::string& name,

@@ -21,15 +21,24 @@ std::optional<std::string> process_env(const std::string& name);
 // quotes left in a value is stripped.
 using EnvValues = std::map<std::string, std::string>;
 
+// kLaravel: values as Laravel's env() gives them (above). kRaw: phpdotenv's values as they are
+// (`false` stays "false"), for ops's own files in the same syntax (the schedule file).
+enum class EnvMapping { kLaravel, kRaw };
+
 // Parses `.env` text as phpdotenv 5.4 does (quotes, escapes, `export`, comments, multi-line
 // double-quoted values, `${NAME}` interpolation in file order, a UTF-8 byte order mark, invalid
 // UTF-8 bytes become '?'). Throws ConfigError naming `origin` and the line, never the text
 // (it may be a secret).
 EnvValues parse_env_text(const std::string& text, const std::string& origin,
-                         const GetEnv& getenv = process_env);
+                         const GetEnv& getenv = process_env,
+                         EnvMapping mapping = EnvMapping::kLaravel);
 
 // Reads the file (a directory, a FIFO or a missing file is a ConfigError) and parses it.
-EnvValues load_env_file(const std::filesystem::path& path, const GetEnv& getenv = process_env);
+EnvValues load_env_file(const std::filesystem::path& path, const GetEnv& getenv = process_env,
+                        EnvMapping mapping = EnvMapping::kLaravel);
+
+// A GetEnv that knows no names: the file alone decides.
+std::optional<std::string> no_env(const std::string& name);
 
 // Env::get's mapping of one repository value: nullopt for null/(null), "1" for true, ""
 // for false/empty, one pair of surrounding quotes stripped.

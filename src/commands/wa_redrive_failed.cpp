@@ -243,7 +243,18 @@ void WaRedriveFailedCommand::choose_payload(const ResolvedConfig* config) {
         application_job_ ? detect_payload_form(application_job_->payload) : std::nullopt;
     if (config != nullptr && config->laravel_version) {
         form_ = {*config->laravel_version, options_.serializes_models};
-        form_reason_ = "the Laravel version given (--laravel-version or OPS_LARAVEL_VERSION)";
+        form_reason_ = config->laravel_version_source + " " + config->laravel_version->text();
+        if (detected && (detected->first_release().text() != form_.first_release().text() ||
+                         detected->models_form() != form_.models_form())) {
+            form_reason_ += "; the application's newest own job (" + application_job_->source +
+                            " id " + std::to_string(application_job_->id) + ") has the " +
+                            detected->describe() + " form";
+            spdlog::warn(
+                "the application's newest own SendWaMessageJob ({} id {}) has the {} "
+                "form, not the {} form {} asks for",
+                application_job_->source, application_job_->id, detected->describe(),
+                form_.describe(), config->laravel_version_source);
+        }
     } else if (detected) {
         form_ = *detected;
         form_reason_ = "the form of the application's newest own job (" + application_job_->source +

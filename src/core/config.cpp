@@ -52,6 +52,10 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
     std::optional<EnvValues> env_file;
     if (!options.env_file.empty()) env_file = load_env_file(options.env_file, getenv);
     config.laravel_version = resolve_laravel_version(options, env_file, getenv);
+    if (config.laravel_version) {
+        config.laravel_version_source =
+            options.laravel_version.empty() ? "OPS_LARAVEL_VERSION" : "--laravel-version";
+    }
 
     if (!options.database_url.empty()) {
         config.connection = {options.database_url, "--database-url"};

@@ -293,6 +293,18 @@ TEST_CASE("laravel payloads: the application's newest own job decides the form, 
     CHECK(result.json()["payload"]["laravel"] == "8.0");
     CHECK(result.json()["payload"]["why"].get<std::string>().find("default") != std::string::npos);
     CHECK(run_worker(db).out == "processed=2 failed=0 released=0\n");
+
+    // A version that names another form than the application's rows is said, and followed.
+    db.exec("UPDATE wa_messages SET status = 'failed', error_code = 'timeout'");
+    store_application_job(db, with_message_id(reference("v12.67.0.json"), 902), true);
+    write_env(dir, db_lines(db) + "OPS_LARAVEL_VERSION=13.26\n");
+    result = run_ops(redrive(file, {"--dry-run"}));
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.json()["payload"]["laravel"] == "13.24");
+    CHECK(result.json()["payload"]["why"] ==
+          "OPS_LARAVEL_VERSION 13.26.0; the application's newest own job (failed_jobs id 2) has "
+          "the Laravel 12.51 to 12.x form");
+    CHECK(result.err.find("warn") != std::string::npos);
 }
 
 TEST_CASE("laravel payloads: job settings unlike the application's own are reported and refused") {

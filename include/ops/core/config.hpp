@@ -39,6 +39,7 @@ struct ResolvedConfig {
     ConnectionSettings connection;
     std::string timezone;
     std::optional<LaravelVersion> laravel_version;  // --laravel-version, OPS_LARAVEL_VERSION
+    std::string laravel_version_source;             // which of the two gave it
     std::optional<EnvValues> env;                   // the env file, when one was given
     GetEnv getenv = process_env;                    // what env_lookup() consults after it
 };

@@ -50,7 +50,12 @@ std::string conninfo_from_env(const EnvValues& env, const GetEnv& getenv,
 ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv) {
     ResolvedConfig config;
     std::optional<EnvValues> env_file;
-    if (!options.env_file.empty()) env_file = load_env_file(options.env_file, getenv);
+    if (!options.env_file.empty()) {
+        env_file = load_env_file(options.env_file, getenv);
+        // Whichever connection wins below, the env file is the application's: a MySQL one is not
+        // ours to serve.
+        check_db_connection(*env_file, getenv);
+    }
     config.laravel_version = resolve_laravel_version(options, env_file, getenv);
     if (config.laravel_version) {
         config.laravel_version_source =

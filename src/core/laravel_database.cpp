@@ -155,14 +155,18 @@ std::string quote_conninfo_value(const std::string& value) {
     return out + "'";
 }
 
-LaravelDatabase laravel_database(const EnvValues& env, const GetEnv& getenv,
-                                 const std::optional<LaravelVersion>& version) {
+void check_db_connection(const EnvValues& env, const GetEnv& getenv) {
     const auto connection = env_lookup(env, "DB_CONNECTION", getenv);
     if (connection && *connection != "pgsql") {
         throw ConfigError("DB_CONNECTION is '" + *connection +
                           "': ops works on a PostgreSQL application only (DB_CONNECTION=pgsql, "
                           "or unset)");
     }
+}
+
+LaravelDatabase laravel_database(const EnvValues& env, const GetEnv& getenv,
+                                 const std::optional<LaravelVersion>& version) {
+    check_db_connection(env, getenv);
     std::map<std::string, std::string> config;
     static const std::pair<const char*, const char*> kMapping[] = {{"DB_HOST", "host"},
                                                                    {"DB_PORT", "port"},

@@ -124,6 +124,10 @@ TEST_CASE("laravel env: another DB_CONNECTION, a folder, other URLs exit 78 and 
         CHECK(result.err.find("s3cret") == std::string::npos);
         CHECK(snapshot(db) == before);
     }
+    // Also when the connection comes from elsewhere: the env file is a MySQL application's.
+    const auto mysql =
+        run_ops({"--env-file", write_env(dir, "DB_CONNECTION=mysql\n"), "doctor"}, db.env());
+    CHECK(mysql.exit_code == 78);
     const auto folder = run_ops({"--env-file", dir.path().string(), "doctor"});
     CHECK(folder.exit_code == 78);
     CHECK(folder.err.find("is a directory") != std::string::npos);

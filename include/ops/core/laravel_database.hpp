@@ -17,6 +17,9 @@ struct LaravelDatabase {
     std::string url_key;   // "DB_URL" or "DATABASE_URL" when a URL was used
 };
 
+// DB_CONNECTION must be pgsql or unset: another value is a ConfigError naming it.
+void check_db_connection(const EnvValues& env, const GetEnv& getenv);
+
 // Throws ConfigError naming the setting (never its value: it may hold a password).
 LaravelDatabase laravel_database(const EnvValues& env, const GetEnv& getenv,
                                  const std::optional<LaravelVersion>& version);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "ops/commands/doctor_pooler.hpp"
+#include "ops/commands/doctor_queue.hpp"
 #include "ops/db/schema_repository.hpp"
 
 namespace ops {
@@ -141,6 +142,8 @@ void DoctorCommand::execute(CommandEnv& env) {
         add_check("table " + needs.table, joined(problems));
     }
     check_archive_folder();
+    queue_ = doctor_queue_report(
+        tx, env.config, [this](const std::string& n, const std::string& p) { add_check(n, p); });
 }
 
 void DoctorCommand::check_archive_folder() {
@@ -175,6 +178,7 @@ Summary DoctorCommand::summary() const {
     s["role"] = role_;
     s["pooler"] = pooler_;
     s["checks"] = checks_;
+    s["queue"] = queue_;
     s["problems"] = problems_;
     return s;
 }

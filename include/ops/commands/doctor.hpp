@@ -25,6 +25,7 @@ class DoctorCommand : public Command {
     std::string role_;
     Summary pooler_;  // report_pooler(): direct, session or transaction pooling
     Summary checks_ = Summary::array();
+    Summary queue_ = Summary::object();  // doctor_queue_report()
     int problems_ = 0;
 };
 

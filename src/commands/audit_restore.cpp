@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <unordered_set>
 
 #include "ops/core/values.hpp"
@@ -32,7 +33,12 @@ std::string on_delete_name(char action) {
     }
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+// PostgreSQL's message without its "ERROR:  " prefix and context lines.
+std::string first_line(const std::string& text) {
+    std::string line = text.substr(0, text.find('\n'));
+    if (line.starts_with("ERROR:  ")) line.erase(0, 8);
+    return line;
+}
 
 std::optional<std::int64_t> as_integer(const std::optional<std::string>& text) {
     std::int64_t value = 0;
@@ -400,15 +406,20 @@ void AuditRestoreCommand::diagnose(Session& session, const FileState& file,
                                    const std::vector<RestoreRow>& rows,
                                    const pqxx::sql_error& error) {
     pqxx::work tx(session.connection());
-    const auto fails = [&](std::size_t count) {
+    // Savepoints by hand: each try is rolled back whether it failed or not.
+    const auto attempt = [&tx](const std::function<void()>& work) -> std::string {
+        tx.exec("SAVEPOINT ops_restore_probe");
+        std::string failure;
         try {
-            pqxx::subtransaction sub(tx, "restore_probe");
-            apply_batch(sub, file, rows, count, true);
-            sub.abort();
-            return false;
-        } catch (const pqxx::sql_error&) {
-            return true;
+            work();
+        } catch (const pqxx::sql_error& e) {
+            failure = first_line(e.what());
         }
+        tx.exec("ROLLBACK TO SAVEPOINT ops_restore_probe");
+        return failure;
+    };
+    const auto fails = [&](std::size_t count) {
+        return !attempt([&] { apply_batch(tx, file, rows, count, true); }).empty();
     };
     if (!fails(rows.size())) {
         throw RunFailure(fmt::format("{} lines {}-{}: {}; nothing of this batch was inserted",
@@ -429,15 +440,12 @@ void AuditRestoreCommand::diagnose(Session& session, const FileState& file,
     repo.create_probe();
     for (std::size_t c = 0; c < columns_.size(); ++c) {
         if (!row.present[c]) continue;
-        try {
-            pqxx::subtransaction sub(tx, "restore_probe_value");
-            RestoreRepository(sub).probe(columns_[c], row.values[c]);
-            sub.abort();
-        } catch (const pqxx::sql_error& e) {
+        const std::string failure = attempt([&] { repo.probe(columns_[c], row.values[c]); });
+        if (!failure.empty()) {
             throw RunFailure(fmt::format("{} line {}, column {}: {}; nothing of its batch (lines "
                                          "{}-{}) was inserted",
                                          file.check.path.string(), row.line, columns_[c].name,
-                                         first_line(e.what()), rows.front().line, rows.back().line),
+                                         failure, rows.front().line, rows.back().line),
                              "fix the table (or the value) and run the restore again");
         }
     }

@@ -122,7 +122,7 @@ std::vector<ValueChange> RestoreRepository::changed_values(const ShapeRows& rows
     std::vector<std::string> checks;
     for (std::size_t i = 0; i < n; ++i) {
         const TableColumn& column = *rows.columns[i];
-        checks.push_back(fmt::format("({}, to_json(v.c{}::{}::{})::text, v.t{})",
+        checks.push_back(fmt::format("({}, coalesce(to_json(v.c{}::{}::{})::text, 'null'), v.t{})",
                                      tx_.quote(column.name), i + 1, column.base_type,
                                      column.type, i + 1));
     }

@@ -95,7 +95,9 @@ std::vector<std::string> RestoreRepository::missing_keys(const ForeignKey& key,
     return missing;
 }
 
-// Types are cast to the column's type without modifier, so the assignment to the column
+// Existing ids are looked up one by one through the index on id (a LATERAL ... LIMIT 1 is
+// never turned into a hash join over the whole table, which NOT EXISTS may be). Types are
+// cast to the column's type without modifier, so the assignment to the column
 // checks the modifier: a value too long for varchar(5) fails instead of being cut (an
 // explicit cast would cut it).
 std::int64_t RestoreRepository::insert_missing(const ShapeRows& rows) {
@@ -107,7 +109,9 @@ std::int64_t RestoreRepository::insert_missing(const ShapeRows& rows) {
     const std::string sql = fmt::format(
         "WITH inserted AS (INSERT INTO audit_events ({}) OVERRIDING SYSTEM VALUE "
         "SELECT {} FROM {} AS v({}) "
-        "WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.id = v.c{}::{}) RETURNING 1) "
+        "LEFT JOIN LATERAL (SELECT true AS found FROM audit_events e "
+        "                   WHERE e.id = v.c{}::{} LIMIT 1) AS x ON true "
+        "WHERE x.found IS NULL RETURNING 1) "
         "SELECT count(*) FROM inserted",
         joined(names, ", "), joined(values, ", "), unnest_of(rows.columns.size(), 1),
         column_aliases(rows.columns.size()), rows.id_position + 1,
@@ -145,8 +149,8 @@ std::vector<ValueChange> RestoreRepository::changed_values(const ShapeRows& rows
 
 std::int64_t RestoreRepository::count_existing(const std::string& ids_array) {
     return tx_
-        .exec_params1("SELECT count(*) FROM audit_events "
-                      "WHERE id IN (SELECT unnest($1::text[])::bigint)",
+        .exec_params1("SELECT count(*) FROM unnest($1::text[]) AS k, "
+                      "LATERAL (SELECT 1 FROM audit_events e WHERE e.id = k::bigint LIMIT 1) AS x",
                       ids_array)[0]
         .as<std::int64_t>();
 }

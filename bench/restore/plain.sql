@@ -6,7 +6,9 @@
 \set ON_ERROR_STOP on
 BEGIN;
 CREATE TEMP TABLE staging (line text);
-\copy staging FROM :'input' WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')
+-- (\copy does not expand variables itself, so the command is built first.)
+\set copy_lines '\\copy staging FROM ' :'input' ' WITH (FORMAT csv, QUOTE E''\\x01'', DELIMITER E''\\x02'')'
+:copy_lines
 INSERT INTO audit_events
 SELECT (json_populate_record(NULL::audit_events, line::json)).* FROM staging
 ON CONFLICT (id) DO NOTHING;

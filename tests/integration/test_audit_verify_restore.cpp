@@ -124,6 +124,12 @@ TEST_CASE("restore refuses files with columns the table lacks, before inserting 
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("request_id") != std::string::npos);
     CHECK(db.count("SELECT count(*) FROM audit_events WHERE channel <> 'ops'") == 0);
+    // Told to, restore leaves those values out and says so.
+    const auto dropped =
+        run_ops({"--output", "json", "audit", "restore", "--drop-unknown-columns", file}, db.env());
+    REQUIRE(dropped.exit_code == 0);
+    CHECK(dropped.json()["dropped_columns"] == json::array({"request_id"}));
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE channel <> 'ops'") == 20);
 }
 
 TEST_CASE("restore and verify reject bad arguments with exit 2") {

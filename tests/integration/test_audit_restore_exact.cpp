@@ -260,7 +260,12 @@ TEST_CASE("restore: damaged files are refused with nothing inserted; --accept-da
     result = restore(db, {gz});
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("SHA-256 differs from manifest") != std::string::npos);
+    CHECK(result.err.find("interrupted") == std::string::npos);
     CHECK(restored(db) == 0);
+    const auto verified = run_ops({"--output", "json", "audit", "verify", gz});
+    CHECK(verified.exit_code == 1);
+    CHECK(verified.json()["files"][0]["status"].get<std::string>().find("SHA-256 differs") !=
+          std::string::npos);
 
     // Told to, restore takes the sound lines and says exactly what it left out.
     result = restore(db, {"--accept-damaged", plain});

@@ -84,14 +84,15 @@ FileCheck check_archive_file(const std::filesystem::path& path,
     check.manifest = read_manifest(manifest_path_for(path), manifest_problem);
     if (!manifest_problem.empty()) check.problems.push_back(manifest_problem);
     if (check.manifest && check.manifest->format_version > kArchiveFormatVersion) {
-        check.problems.push_back("manifest format version " +
-                                 std::to_string(check.manifest->format_version) +
-                                 " is newer than this ops reads (1-" +
-                                 std::to_string(kArchiveFormatVersion) + ")");
+        check.problems.push_back(
+            "manifest format version " + std::to_string(check.manifest->format_version) +
+            " is newer than this ops reads (1-" + std::to_string(kArchiveFormatVersion) + ")");
     }
     read_lines(check, on_whole);
     check.digest = digest_file(path);
-    if (check.bad > 0) check.problems.push_back(std::to_string(check.bad) + " bad lines (first: " + check.first_bad + ")");
+    if (check.bad > 0)
+        check.problems.push_back(std::to_string(check.bad) +
+                                 " bad lines (first: " + check.first_bad + ")");
     if (check.end == StreamEnd::kCorrupt) check.problems.push_back("gzip data does not decode");
     if (check.manifest) compare_with_manifest(check);
     return check;

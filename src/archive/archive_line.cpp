@@ -125,11 +125,16 @@ bool Scanner::literal(std::string_view word) {
 
 bool Scanner::scalar() {
     switch (peek()) {
-        case '"': return string();
-        case 't': return literal("true");
-        case 'f': return literal("false");
-        case 'n': return literal("null");
-        default: return number();
+        case '"':
+            return string();
+        case 't':
+            return literal("true");
+        case 'f':
+            return literal("false");
+        case 'n':
+            return literal("null");
+        default:
+            return number();
     }
 }
 
@@ -149,7 +154,8 @@ bool Scanner::after_value(std::string& open) {
             ++i_;
             return open.back() != '}' || member_name();
         }
-        if (c != open.back()) return fail(open.back() == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+        if (c != open.back())
+            return fail(open.back() == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
         ++i_;
         open.pop_back();
     }
@@ -182,13 +188,20 @@ bool Scanner::value() {
 
 JsonKind kind_of(char c) {
     switch (c) {
-        case '{': return JsonKind::kObject;
-        case '[': return JsonKind::kArray;
-        case '"': return JsonKind::kString;
-        case 't': return JsonKind::kTrue;
-        case 'f': return JsonKind::kFalse;
-        case 'n': return JsonKind::kNull;
-        default: return JsonKind::kNumber;
+        case '{':
+            return JsonKind::kObject;
+        case '[':
+            return JsonKind::kArray;
+        case '"':
+            return JsonKind::kString;
+        case 't':
+            return JsonKind::kTrue;
+        case 'f':
+            return JsonKind::kFalse;
+        case 'n':
+            return JsonKind::kNull;
+        default:
+            return JsonKind::kNumber;
     }
 }
 
@@ -230,7 +243,8 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 
 std::uint32_t hex4(std::string_view s, std::size_t at) {
     std::uint32_t v = 0;
-    for (std::size_t k = 0; k < 4; ++k) v = v * 16 + static_cast<std::uint32_t>(hex_value(s[at + k]));
+    for (std::size_t k = 0; k < 4; ++k)
+        v = v * 16 + static_cast<std::uint32_t>(hex_value(s[at + k]));
     return v;
 }
 
@@ -263,12 +277,18 @@ bool unicode_escape(std::string_view s, std::size_t& at, std::uint32_t& cp, std:
 
 char simple_escape(char c) {
     switch (c) {
-        case 'b': return '\b';
-        case 'f': return '\f';
-        case 'n': return '\n';
-        case 'r': return '\r';
-        case 't': return '\t';
-        default: return c;  // " \ /
+        case 'b':
+            return '\b';
+        case 'f':
+            return '\f';
+        case 'n':
+            return '\n';
+        case 'r':
+            return '\r';
+        case 't':
+            return '\t';
+        default:
+            return c;  // " \ /
     }
 }
 
@@ -304,7 +324,8 @@ bool parse_archive_line(std::string_view text, std::vector<LineField>& fields, s
         scan.expect('}', "");
     }
     scan.skip_space();
-    if (!scan.done()) return error = "text after the object at byte " + std::to_string(scan.pos() + 1), false;
+    if (!scan.done())
+        return error = "text after the object at byte " + std::to_string(scan.pos() + 1), false;
     return true;
 }
 

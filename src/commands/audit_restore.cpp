@@ -25,11 +25,16 @@ std::string joined(const std::vector<std::string>& parts, const std::string& sep
 
 std::string on_delete_name(char action) {
     switch (action) {
-        case 'n': return "SET NULL";
-        case 'd': return "SET DEFAULT";
-        case 'c': return "CASCADE";
-        case 'r': return "RESTRICT";
-        default: return "NO ACTION";
+        case 'n':
+            return "SET NULL";
+        case 'd':
+            return "SET DEFAULT";
+        case 'c':
+            return "CASCADE";
+        case 'r':
+            return "RESTRICT";
+        default:
+            return "NO ACTION";
     }
 }
 
@@ -59,7 +64,8 @@ CommandSpec AuditRestoreCommand::spec() {
         "  ops audit restore --dry-run "
         "storage/app/audit-archives/audit-events-20261127T010000Z-1a2b3c4d.jsonl\n"
         "  ops audit restore /backup/audit-events-*.jsonl.gz\n"
-        "  ops audit restore --accept-damaged /backup/audit-events-20261127T010000Z-1a2b3c4d.jsonl.gz";
+        "  ops audit restore --accept-damaged "
+        "/backup/audit-events-20261127T010000Z-1a2b3c4d.jsonl.gz";
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<AuditRestoreCommand>();
         app.add_option("FILE", command->files_, "archive data files (.jsonl, .jsonl.gz)")
@@ -121,7 +127,8 @@ void AuditRestoreCommand::load_table(Session& session) {
 void AuditRestoreCommand::inspect_files() {
     for (const auto& file : files_) {
         FileState state;
-        state.check = check_archive_file(file, [this](const ArchiveLine& line) { note_line(line); });
+        state.check =
+            check_archive_file(file, [this](const ArchiveLine& line) { note_line(line); });
         lines_ += state.check.lines;
         whole_ += state.check.whole;
         torn_ += state.check.torn;
@@ -143,8 +150,9 @@ void AuditRestoreCommand::note_line(const ArchiveLine& line) {
             if (key.column != column) continue;
             std::optional<std::string> value;
             std::string error;
-            if (decoder_->value_of(line, field, columns_[static_cast<std::size_t>(column)],
-                                   value, error) && value) {
+            if (decoder_->value_of(line, field, columns_[static_cast<std::size_t>(column)], value,
+                                   error) &&
+                value) {
                 ++key.lines_by_value[*value];
             }
         }
@@ -155,7 +163,8 @@ void AuditRestoreCommand::refuse_damage() const {
     std::vector<std::string> damaged;
     for (const auto& file : checked_files_) {
         if (!file.check.damaged()) continue;
-        const std::string what = file.check.path.string() + ": " + joined(file.check.problems, "; ");
+        const std::string what =
+            file.check.path.string() + ": " + joined(file.check.problems, "; ");
         if (accept_damaged_) {
             spdlog::warn("damaged archive file {}; restoring its sound lines only", what);
         }
@@ -206,7 +215,8 @@ void AuditRestoreCommand::plan_type_checks() {
     }
     if (type_changes_.empty() || allow_type_change_) return;
     std::vector<std::string> what;
-    for (const auto& c : type_changes_) what.push_back(c.column + " (" + c.from + " -> " + c.to + ")");
+    for (const auto& c : type_changes_)
+        what.push_back(c.column + " (" + c.from + " -> " + c.to + ")");
     std::sort(what.begin(), what.end());
     what.erase(std::unique(what.begin(), what.end()), what.end());
     throw RunFailure("column types changed since the archive: " + joined(what, ", ") +
@@ -226,16 +236,14 @@ void AuditRestoreCommand::check_references(Session& session) {
             key.lines_missing += key.lines_by_value[value];
             key.missing.insert(std::move(value));
         }
-        if (key.missing.empty() || (key.key.on_delete != 'a' && key.key.on_delete != 'r'))
-            continue;
+        if (key.missing.empty() || (key.key.on_delete != 'a' && key.key.on_delete != 'r')) continue;
         std::vector<std::string> shown(key.missing.begin(), key.missing.end());
         if (shown.size() > kReportedKeys) shown.resize(kReportedKeys);
-        stops.push_back(fmt::format("{} {} {} missing from {} ({} lines need them; {} is ON "
-                                    "DELETE {})",
-                                    key.key.column, joined(shown, ", "),
-                                    key.missing.size() == 1 ? "is" : "are", key.key.target,
-                                    key.lines_missing, key.key.name,
-                                    on_delete_name(key.key.on_delete)));
+        stops.push_back(fmt::format(
+            "{} {} {} missing from {} ({} lines need them; {} is ON "
+            "DELETE {})",
+            key.key.column, joined(shown, ", "), key.missing.size() == 1 ? "is" : "are",
+            key.key.target, key.lines_missing, key.key.name, on_delete_name(key.key.on_delete)));
     }
     if (stops.empty()) return;
     throw RunFailure("archived rows refer to rows that no longer exist: " + joined(stops, "; ") +
@@ -263,7 +271,8 @@ void AuditRestoreCommand::restore_file(Session& session, FileState& file) {
     ArchiveLine line;
     std::vector<RestoreRow> rows;
     std::unordered_set<std::int64_t> ids;  // of this batch: a statement inserts an id once
-    const bool tokens = std::find(file.checked.begin(), file.checked.end(), true) != file.checked.end();
+    const bool tokens =
+        std::find(file.checked.begin(), file.checked.end(), true) != file.checked.end();
     std::string error;
     while (reader.next(line)) {
         if (!line.whole) continue;  // reported by the checks before
@@ -302,12 +311,14 @@ void AuditRestoreCommand::flush(Session& session, const FileState& file,
         record(std::move(result), rows.size());
     } else {
         try {
-            record(retry_transient("audit restore batch", [&] {
-                       pqxx::work tx(session.connection());
-                       BatchResult result = apply_batch(tx, file, rows, rows.size(), false);
-                       tx.commit();
-                       return result;
-                   }),
+            record(retry_transient("audit restore batch",
+                                   [&] {
+                                       pqxx::work tx(session.connection());
+                                       BatchResult result =
+                                           apply_batch(tx, file, rows, rows.size(), false);
+                                       tx.commit();
+                                       return result;
+                                   }),
                    rows.size());
         } catch (const pqxx::data_exception& e) {
             diagnose(session, file, rows, e);
@@ -344,11 +355,12 @@ AuditRestoreCommand::BatchResult AuditRestoreCommand::apply_batch(
     }
     if (!result.changes.empty() && !allow_type_change_ && !probing) {
         const Change& c = result.changes.front();
-        throw RunFailure(fmt::format("{} line {}, column {}: {} would be stored as {} ({} values "
-                                     "of this batch would change); nothing of its batch was "
-                                     "inserted",
-                                     c.file, c.line, c.column, c.from, c.to, result.changes.size()),
-                         "--allow-type-change restores anyway and reports every value that changes");
+        throw RunFailure(
+            fmt::format("{} line {}, column {}: {} would be stored as {} ({} values "
+                        "of this batch would change); nothing of its batch was "
+                        "inserted",
+                        c.file, c.line, c.column, c.from, c.to, result.changes.size()),
+            "--allow-type-change restores anyway and reports every value that changes");
     }
     if (dynamic_cast<pqxx::read_transaction*>(&tx) != nullptr) return result;
     for (const auto& [shape, members] : groups) result.inserted += repo.insert_missing(shape);
@@ -423,8 +435,8 @@ void AuditRestoreCommand::diagnose(Session& session, const FileState& file,
     };
     if (!fails(rows.size())) {
         throw RunFailure(fmt::format("{} lines {}-{}: {}; nothing of this batch was inserted",
-                                     file.check.path.string(), rows.front().line,
-                                     rows.back().line, first_line(error.what())));
+                                     file.check.path.string(), rows.front().line, rows.back().line,
+                                     first_line(error.what())));
     }
     std::size_t low = 1, high = rows.size();  // the shortest failing prefix is in [low, high]
     while (low < high) {
@@ -489,15 +501,20 @@ Summary AuditRestoreCommand::summary() const {
     }
     s["damaged_files"] = damaged;
     if (drop_unknown_columns_)
-        s["dropped_columns"] = std::vector<std::string>(unknown_columns_.begin(), unknown_columns_.end());
+        s["dropped_columns"] =
+            std::vector<std::string>(unknown_columns_.begin(), unknown_columns_.end());
     Summary types = Summary::array();
     for (const auto& c : type_changes_)
-        types.push_back({{"path", c.file}, {"column", c.column}, {"archived", c.from}, {"table", c.to}});
+        types.push_back(
+            {{"path", c.file}, {"column", c.column}, {"archived", c.from}, {"table", c.to}});
     s["type_changes"] = types;
     Summary changed = Summary::array();
     for (const auto& c : changed_values_) {
-        changed.push_back({{"path", c.file}, {"line", c.line}, {"column", c.column},
-                           {"archived", c.from}, {"stored", c.to}});
+        changed.push_back({{"path", c.file},
+                           {"line", c.line},
+                           {"column", c.column},
+                           {"archived", c.from},
+                           {"stored", c.to}});
     }
     s[dry_run_ ? "would_change_values" : "changed_values"] = changed_count_;
     s["changed_values_shown"] = changed;

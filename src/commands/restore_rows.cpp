@@ -35,8 +35,8 @@ bool LineDecoder::value_of(const ArchiveLine& line, const LineField& field,
     return true;
 }
 
-bool LineDecoder::mark_json_nulls(const ArchiveLine& line, const LineField& field,
-                                  RestoreRow& row, std::string& error) {
+bool LineDecoder::mark_json_nulls(const ArchiveLine& line, const LineField& field, RestoreRow& row,
+                                  std::string& error) {
     if (field.kind != JsonKind::kArray) {
         error = std::string(kJsonNullKey) + ": expected an array of column names";
         return false;

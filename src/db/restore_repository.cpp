@@ -61,8 +61,11 @@ std::vector<ForeignKey> RestoreRepository::foreign_keys() {
         "  AND cardinality(c.conkey) = 1 AND c.conparentid = 0 ORDER BY c.conname");
     std::vector<ForeignKey> keys;
     for (const auto& row : rows) {
-        ForeignKey key{row[0].as<std::string>(), row[1].as<std::string>(),
-                       row[3].as<std::string>(), row[2].as<std::string>()[0], {}};
+        ForeignKey key{row[0].as<std::string>(),
+                       row[1].as<std::string>(),
+                       row[3].as<std::string>(),
+                       row[2].as<std::string>()[0],
+                       {}};
         key.lookup_sql = fmt::format(
             "SELECT k FROM unnest($1::text[]) AS k "
             "WHERE NOT EXISTS (SELECT 1 FROM {} r WHERE r.{} = k::{})",
@@ -127,8 +130,8 @@ std::vector<ValueChange> RestoreRepository::changed_values(const ShapeRows& rows
     for (std::size_t i = 0; i < n; ++i) {
         const TableColumn& column = *rows.columns[i];
         checks.push_back(fmt::format("({}, coalesce(to_json(v.c{}::{}::{})::text, 'null'), v.t{})",
-                                     tx_.quote(column.name), i + 1, column.base_type,
-                                     column.type, i + 1));
+                                     tx_.quote(column.name), i + 1, column.base_type, column.type,
+                                     i + 1));
     }
     std::vector<std::string> token_names;
     for (std::size_t i = 1; i <= n; ++i) token_names.push_back(fmt::format("t{}", i));
@@ -149,9 +152,10 @@ std::vector<ValueChange> RestoreRepository::changed_values(const ShapeRows& rows
 
 std::int64_t RestoreRepository::count_existing(const std::string& ids_array) {
     return tx_
-        .exec_params1("SELECT count(*) FROM unnest($1::text[]) AS k, "
-                      "LATERAL (SELECT 1 FROM audit_events e WHERE e.id = k::bigint LIMIT 1) AS x",
-                      ids_array)[0]
+        .exec_params1(
+            "SELECT count(*) FROM unnest($1::text[]) AS k, "
+            "LATERAL (SELECT 1 FROM audit_events e WHERE e.id = k::bigint LIMIT 1) AS x",
+            ids_array)[0]
         .as<std::int64_t>();
 }
 

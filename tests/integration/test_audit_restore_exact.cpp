@@ -15,8 +15,8 @@ namespace {
 
 // Archives every row older than 90 days; returns the data file.
 std::string archive(TestDatabase& db, const TempDir& dir, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--output", "json", "audit", "archive", "--dir",
-                                     dir.path().string()};
+    std::vector<std::string> args = {"--output", "json",  "audit",
+                                     "archive",  "--dir", dir.path().string()};
     args.insert(args.end(), extra.begin(), extra.end());
     const auto result = run_ops(args, db.env());
     INFO(result.err);
@@ -42,10 +42,13 @@ std::int64_t restored(TestDatabase& db) {
 }
 
 void seed(TestDatabase& db, int rows, const std::string& tenant = "NULL") {
-    db.exec("INSERT INTO audit_events (tenant_id, channel, event, metadata, created_at) "
-            "SELECT " + tenant + ", 'web', 'auth.login', json_build_object('i', i), "
-            "timestamp '2025-01-01' + i * interval '1 minute' FROM generate_series(1, " +
-            std::to_string(rows) + ") AS i");
+    db.exec(
+        "INSERT INTO audit_events (tenant_id, channel, event, metadata, created_at) "
+        "SELECT " +
+        tenant +
+        ", 'web', 'auth.login', json_build_object('i', i), "
+        "timestamp '2025-01-01' + i * interval '1 minute' FROM generate_series(1, " +
+        std::to_string(rows) + ") AS i");
 }
 
 }  // namespace
@@ -60,12 +63,13 @@ TEST_CASE("restore: numbers and json come back as archived, not re-parsed (case 
         ('web', 'c', '{"a": null, "b": [null]}', NULL, '2025-01-01'),
         ('web', 'd', 'null', NULL, '2025-01-01'),
         ('web', 'e', NULL, NULL, '2025-01-01'))");
-    db.exec("INSERT INTO audit_events (id, channel, event, created_at) "
-            "VALUES (9007199254740993, 'web', 'f', '2025-01-01')");
+    db.exec(
+        "INSERT INTO audit_events (id, channel, event, created_at) "
+        "VALUES (9007199254740993, 'web', 'f', '2025-01-01')");
     const std::string before = rows_text(db);
-    const std::string json_nulls =
-        db.scalar("SELECT string_agg(event, ',' ORDER BY id) FROM audit_events "
-                  "WHERE json_typeof(metadata) = 'null'");
+    const std::string json_nulls = db.scalar(
+        "SELECT string_agg(event, ',' ORDER BY id) FROM audit_events "
+        "WHERE json_typeof(metadata) = 'null'");
     TempDir dir;
     const std::string file = archive(db, dir);
     REQUIRE(restored(db) == 0);
@@ -77,10 +81,12 @@ TEST_CASE("restore: numbers and json come back as archived, not re-parsed (case 
     // JSON null and SQL NULL look alike in row_to_json; the archive tells them apart.
     CHECK(db.scalar("SELECT string_agg(event, ',' ORDER BY id) FROM audit_events "
                     "WHERE json_typeof(metadata) = 'null'") == json_nulls);
-    CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'e' AND metadata IS NULL") == 1);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'e' AND metadata IS NULL") ==
+          1);
 }
 
-TEST_CASE("restore: a json value PostgreSQL accepts (1e400, \\u0000) is sound and comes back (case 2)") {
+TEST_CASE(
+    "restore: a json value PostgreSQL accepts (1e400, \\u0000) is sound and comes back (case 2)") {
     TestDatabase db;
     db.exec(R"(INSERT INTO audit_events (channel, event, metadata, created_at) VALUES
         ('web', 'a', '{"exp": 1e400}', '2025-01-01'),
@@ -181,26 +187,29 @@ TEST_CASE("restore: references to deleted rows follow the foreign key's ON DELET
     CHECK(reference["missing_keys"] == json::array({"501"}));
     CHECK(reference["lines"] == 15);
 
-    db.exec("ALTER TABLE audit_events DROP CONSTRAINT audit_events_tenant_id_fkey, ADD CONSTRAINT "
-            "audit_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id)");
+    db.exec(
+        "ALTER TABLE audit_events DROP CONSTRAINT audit_events_tenant_id_fkey, ADD CONSTRAINT "
+        "audit_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id)");
     result = restore(db, {file});
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("tenant_id 501 is missing from tenants(id) (15 lines need them") !=
           std::string::npos);
     CHECK(restored(db) == 0);
 
-    db.exec("ALTER TABLE audit_events DROP CONSTRAINT audit_events_tenant_id_fkey, ADD CONSTRAINT "
-            "audit_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) "
-            "ON DELETE CASCADE");
+    db.exec(
+        "ALTER TABLE audit_events DROP CONSTRAINT audit_events_tenant_id_fkey, ADD CONSTRAINT "
+        "audit_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) "
+        "ON DELETE CASCADE");
     result = restore(db, {file});
     REQUIRE(result.exit_code == 0);
     CHECK(result.json()["skipped_cascade"] == 15);
     CHECK(restored(db) == 5);
 
     db.exec("DELETE FROM audit_events WHERE channel <> 'ops'");
-    db.exec("ALTER TABLE audit_events DROP CONSTRAINT audit_events_tenant_id_fkey, ADD CONSTRAINT "
-            "audit_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) "
-            "ON DELETE SET NULL");
+    db.exec(
+        "ALTER TABLE audit_events DROP CONSTRAINT audit_events_tenant_id_fkey, ADD CONSTRAINT "
+        "audit_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) "
+        "ON DELETE SET NULL");
     result = restore(db, {file});
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
@@ -295,7 +304,8 @@ TEST_CASE("restore: a file without manifest may end in one torn line, and nothin
 
     // A bad line in the middle is damage, not an interruption.
     std::ofstream(file, std::ios::trunc | std::ios::binary)
-        << text.substr(0, text.find('\n') + 1) << "{\"id\": 5, oops}\n" << text.substr(text.find('\n') + 1);
+        << text.substr(0, text.find('\n') + 1) << "{\"id\": 5, oops}\n"
+        << text.substr(text.find('\n') + 1);
     result = restore(db, {file});
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("1 bad lines (first: line 2:") != std::string::npos);
@@ -322,7 +332,8 @@ TEST_CASE("restore: a range-partitioned audit_events restores like a plain one (
     const std::string before = rows_text(db);
     TempDir dir;
     const std::string file = archive(db, dir);
-    db.exec("INSERT INTO audit_events (id, channel, event, created_at) VALUES (5, 'web', 'x', NULL)");
+    db.exec(
+        "INSERT INTO audit_events (id, channel, event, created_at) VALUES (5, 'web', 'x', NULL)");
     auto result = restore(db, {file});
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
@@ -370,7 +381,8 @@ void seed_every_type(TestDatabase& db, int rows) {
         "  CASE i % 9 WHEN 0 THEN 'NaN' WHEN 1 THEN 'Infinity' WHEN 2 THEN '-Infinity' "
         "    WHEN 3 THEN 0.1 WHEN 4 THEN '-0' WHEN 5 THEN 1e308 ELSE random() * 1e300 END, "
         "  CASE WHEN i % 11 = 0 THEN 'infinity' "
-        "    ELSE timestamptz '2024-06-01 12:00:00.123456+02' - random() * interval '900 days' END, "
+        "    ELSE timestamptz '2024-06-01 12:00:00.123456+02' - random() * interval '900 days' "
+        "END, "
         "  date '2020-02-29' + i, "
         "  make_interval(months => i % 13, secs => random() * 100000), "
         "  CASE i % 4 WHEN 0 THEN '\\x00ff'::bytea WHEN 1 THEN ''::bytea "
@@ -388,7 +400,8 @@ void seed_every_type(TestDatabase& db, int rows) {
         "  (SELECT string_agg(chr(c), '') FROM generate_series(1, 31) c) || chr(127) || "
         "    E'é\\\\\"\\u2028' || i, "
         "  CASE WHEN i % 2 = 0 THEN repeat('ü', 1000) END "
-        "FROM generate_series(1, " + std::to_string(rows) + ") AS i");
+        "FROM generate_series(1, " +
+        std::to_string(rows) + ") AS i");
 }
 
 // The table as text, json columns with the one permitted difference (line breaks between a
@@ -461,6 +474,8 @@ TEST_CASE("restore: killed with -9 at any moment, a rerun restores every row exa
     const auto result = restore(db, {"--batch-size", "50", file});
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
-    CHECK(result.json()["inserted"].get<std::int64_t>() + result.json()["skipped_existing"].get<std::int64_t>() == 3000);
+    CHECK(result.json()["inserted"].get<std::int64_t>() +
+              result.json()["skipped_existing"].get<std::int64_t>() ==
+          3000);
     CHECK(rows_text(db) == before);
 }

@@ -44,8 +44,8 @@ TEST_CASE("archive line: members keep their exact text, numbers of any size incl
 }
 
 TEST_CASE("archive line: nesting depth is bounded by memory, not the stack") {
-    const std::string deep = R"({"id":1,"m":)" + std::string(200000, '[') +
-                             std::string(200000, ']') + "}";
+    const std::string deep =
+        R"({"id":1,"m":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
     CHECK(parses(deep));
     CHECK_FALSE(parses(R"({"id":1,"m":)" + std::string(1000, '[') + std::string(999, ']') + "}"));
 }
@@ -54,8 +54,8 @@ TEST_CASE("archive line: what is not one JSON object is refused, with a reason")
     for (const std::string bad :
          {"", "[]", "{", R"({"id":1)", R"({"id":1} x)", R"({"id":01})", R"({"id":1.})",
           R"({"id":-})", R"({"id" 1})", R"({"id":1,})", R"({"s":"tab	in string"})",
-          R"({"s":"\x"})", R"({"s":"\u12G4"})", R"({"s":"open})", R"({"a":tru})",
-          R"({"a":[1,]})", R"({"a":{"b"}})", R"({id:1})"}) {
+          R"({"s":"\x"})", R"({"s":"\u12G4"})", R"({"s":"open})", R"({"a":tru})", R"({"a":[1,]})",
+          R"({"a":{"b"}})", R"({id:1})"}) {
         INFO(bad);
         std::vector<LineField> fields;
         std::string error;

@@ -20,7 +20,7 @@ enum class JsonKind : std::uint8_t { kNull, kTrue, kFalse, kNumber, kString, kAr
 // converted, so a number, a json value's key order, duplicate keys and whitespace stay
 // exactly as archived (a double or a JSON library would change them).
 struct LineField {
-    std::string key;                       // unescaped member name (a column name)
+    std::string key;                         // unescaped member name (a column name)
     std::size_t raw_begin = 0, raw_end = 0;  // after ':' up to ',' or '}' (whitespace kept)
     std::size_t begin = 0, end = 0;          // the value's token(s), whitespace trimmed
     JsonKind kind = JsonKind::kNull;

@@ -24,9 +24,9 @@ struct TableColumn {
 struct ForeignKey {
     std::string name;
     std::string column;
-    std::string target;       // referenced table, for messages: tenants(id)
-    char on_delete = 'a';     // pg_constraint.confdeltype: a, r, c, n, d
-    std::string lookup_sql;   // keys of $1::text[] that the referenced table lacks
+    std::string target;      // referenced table, for messages: tenants(id)
+    char on_delete = 'a';    // pg_constraint.confdeltype: a, r, c, n, d
+    std::string lookup_sql;  // keys of $1::text[] that the referenced table lacks
 };
 
 // A sequence owned by a column (serial, bigserial, identity).

@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "promtool.hpp"
 
 extern char** environ;
 
@@ -194,19 +195,6 @@ void install_folder(const std::filesystem::path& dir) {
     REQUIRE(result.exit_code == 0);
 }
 
-void promtool(const std::vector<std::string>& args, const std::string& stdin_file = "") {
-    std::vector<std::string> argv = {
-        "/bin/sh", "-c",
-        stdin_file.empty() ? "exec \"$0\" \"$@\"" : "exec \"$0\" \"$@\" < '" + stdin_file + "'",
-        setting("OPS_PROMTOOL", OPS_PROMTOOL)};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const auto result = Process(argv, {}).wait();
-    INFO("promtool " << args[0] << " " << args[1] << " " << stdin_file << ":\n"
-                     << result.out << result.err);
-    CHECK(result.exit_code == 0);
-    CHECK(result.err.find("WARNING") == std::string::npos);  // lint findings
-}
-
 // "name{a="x",b="y"}" -> value, labels sorted, for the samples whose name starts with
 // `prefix` in a text exposition.
 std::map<std::string, double> samples(const std::string& text, const std::string& prefix) {
@@ -262,7 +250,7 @@ struct Folder {
             INFO(file);
             CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::all) ==
                   static_cast<std::filesystem::perms>(0644));
-            promtool({"check", "metrics"}, file.string());
+            check_metrics_file(file);
         }
     }
     std::map<std::string, double> written() {

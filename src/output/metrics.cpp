@@ -37,7 +37,7 @@ std::optional<std::string_view> sample_value(std::string_view line, std::string_
     return line.substr(prefix.size());
 }
 
-// from_chars accepts no sign, spaces or trailing text when the whole input must be consumed.
+// The whole text as a number: from_chars takes no "+", spaces, hex prefix or trailing text.
 template <typename T>
 std::optional<T> whole_number(std::string_view text) {
     T value{};

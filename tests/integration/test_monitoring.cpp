@@ -218,10 +218,32 @@ std::map<std::string, double> samples(const std::string& text, const std::string
     return found;
 }
 
+// A fresh folder in /tmp, mode 0755: node_exporter's account must reach the files in it, which
+// a build tree under a private home folder would not let it do. Removed afterwards.
+class PublicDir {
+  public:
+    PublicDir() {
+        std::string name = (std::filesystem::temp_directory_path() / "ops-monitoring-XXXXXX");
+        REQUIRE(::mkdtemp(name.data()) != nullptr);
+        path_ = name;
+        std::filesystem::permissions(path_, static_cast<std::filesystem::perms>(0755));
+    }
+    ~PublicDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    PublicDir(const PublicDir&) = delete;
+    PublicDir& operator=(const PublicDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+  private:
+    std::filesystem::path path_;
+};
+
 // What the rules would alert on: a textfile folder of three commands' runs.
 struct Folder {
     TestDatabase db;
-    TempDir dir;
+    PublicDir dir;
     std::filesystem::path metrics = dir.path() / "metrics";
 
     RunResult run(std::vector<std::string> args, const Env& env) {
@@ -314,6 +336,67 @@ std::multiset<std::string> alerts(int port) {
     return found;
 }
 
+// The rules installed and checked as the doc's steps 5 and 6 do, under `dir`; the
+// command line of a Prometheus that loads them and scrapes the node_exporter.
+std::vector<std::string> prometheus_argv(const std::filesystem::path& dir, const Account& account,
+                                         int node_port, int prometheus_port) {
+    const auto etc = dir / "etc";
+    const auto tsdb = dir / "tsdb";
+    install_folder(etc);
+    install_folder(tsdb);
+    REQUIRE(::chown(tsdb.c_str(), account.uid, account.gid) == 0);
+    std::filesystem::copy_file(std::filesystem::path(required_env("OPS_SOURCE_DIR")) /
+                                   "packaging/prometheus/ops-alerts.yml",
+                               etc / "ops-alerts.yml");
+    write_text(etc / "prometheus.yml", prometheus_config(node_port));
+    promtool({"check", "rules", (etc / "ops-alerts.yml").string()});
+    promtool({"check", "config", (etc / "prometheus.yml").string()});
+    return {setting("OPS_PROMETHEUS", OPS_PROMETHEUS),
+            "--config.file=" + (etc / "prometheus.yml").string(),
+            "--storage.tsdb.path=" + tsdb.string(),
+            "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)};
+}
+
+// Until Prometheus holds the three commands' series and has evaluated the rules since, so that
+// "no alert" means the rules saw the files.
+void wait_for_rules_on_three_files(Server& prometheus, int port) {
+    const std::string query = "/api/v1/query?query=ops_last_run_exit_code";
+    REQUIRE_SERVED(eventually([&] {
+                       const auto r = prometheus.running() ? http_get(port, query) : std::nullopt;
+                       return r && r->status == 200 &&
+                              json::parse(r->body)["data"]["result"].size() == 3;
+                   }),
+                   prometheus);
+    const double seen = now_seconds();
+    REQUIRE_SERVED(eventually([&] { return last_evaluation(port) > seen + 1; }), prometheus);
+    const auto groups = api(port, "/api/v1/rules")["groups"];
+    REQUIRE(groups.size() == 1);
+    CHECK(groups[0]["rules"].size() == 7);
+    for (const auto& rule : groups[0]["rules"]) CHECK(rule["health"] == "ok");
+}
+
+// Until the stale archive fires; then exactly that alert and the failing run's pending one.
+void check_stale_archive_alerts(int port) {
+    std::multiset<std::string> now;
+    if (!eventually([&] {
+            now = alerts(port);
+            return now.count("OpsAuditArchiveStale firing audit archive") == 1;
+        })) {
+        FAIL("no stale alert; Prometheus's alerts " << api(port, "/api/v1/alerts").dump()
+                                                    << "\nits rules "
+                                                    << api(port, "/api/v1/rules").dump());
+    }
+    CHECK(now == std::multiset<std::string>{"OpsAuditArchiveStale firing audit archive",
+                                            "OpsRunFailing pending audit archive"});
+    const json firing = api(port, "/api/v1/alerts");
+    for (const auto& alert : firing["alerts"]) {
+        if (alert["labels"]["alertname"] != "OpsAuditArchiveStale") continue;
+        CHECK(alert["annotations"]["summary"].get<std::string>().rfind(
+                  "No successful ops audit archive for 2d 1h 0m", 0) == 0);
+        CHECK(alert["labels"]["job"] == "node");
+    }
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -326,8 +409,6 @@ TEST_CASE(
         std::stoi(setting("OPS_TEST_PROMETHEUS_PORT", OPS_TEST_PROMETHEUS_PORT));
     Folder folder;
     folder.seed();
-    // The scratch folder is the root's; node_exporter's account must reach the metrics in it.
-    std::filesystem::permissions(folder.dir.path(), static_cast<std::filesystem::perms>(0755));
 
     // 1. The textfile folder, then real runs of the three scheduled commands.
     install_folder(folder.metrics);
@@ -360,38 +441,10 @@ TEST_CASE(
     CHECK(samples(scrape->body, "ops_") == written);
 
     // 3. Prometheus with the shipped rules, checked by promtool as the doc does.
-    const auto etc = folder.dir.path() / "etc";
-    const auto tsdb = folder.dir.path() / "tsdb";
-    install_folder(etc);
-    install_folder(tsdb);
-    REQUIRE(::chown(tsdb.c_str(), account.uid, account.gid) == 0);
-    std::filesystem::copy_file(std::filesystem::path(required_env("OPS_SOURCE_DIR")) /
-                                   "packaging/prometheus/ops-alerts.yml",
-                               etc / "ops-alerts.yml");
-    write_text(etc / "prometheus.yml", prometheus_config(node_port));
-    promtool({"check", "rules", (etc / "ops-alerts.yml").string()});
-    promtool({"check", "config", (etc / "prometheus.yml").string()});
     Server prometheus(account,
-                      {setting("OPS_PROMETHEUS", OPS_PROMETHEUS),
-                       "--config.file=" + (etc / "prometheus.yml").string(),
-                       "--storage.tsdb.path=" + tsdb.string(),
-                       "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+                      prometheus_argv(folder.dir.path(), account, node_port, prometheus_port),
                       logs / "prometheus.log");
-    const std::string query = "/api/v1/query?query=ops_last_run_exit_code";
-    REQUIRE_SERVED(
-        eventually([&] {
-            const auto r = prometheus.running() ? http_get(prometheus_port, query) : std::nullopt;
-            return r && r->status == 200 && json::parse(r->body)["data"]["result"].size() == 3;
-        }),
-        prometheus);
-    // Rules evaluated after that scrape have seen the three files.
-    const double seen = now_seconds();
-    REQUIRE_SERVED(eventually([&] { return last_evaluation(prometheus_port) > seen + 1; }),
-                   prometheus);
-    const auto groups = api(prometheus_port, "/api/v1/rules")["groups"];
-    REQUIRE(groups.size() == 1);
-    CHECK(groups[0]["rules"].size() == 7);
-    for (const auto& rule : groups[0]["rules"]) CHECK(rule["health"] == "ok");
+    wait_for_rules_on_three_files(prometheus, prometheus_port);
     CHECK(alerts(prometheus_port).empty());  // three fresh files: nothing to alert on
 
     // 4. The archive has not succeeded for 49 h and its last run failed (exit 69).
@@ -402,24 +455,7 @@ TEST_CASE(
         69);
     folder.check_every_file();
     INFO("the archive's file:\n" << read_file(archive_file));
-    std::multiset<std::string> now;
-    if (!eventually([&] {
-            now = alerts(prometheus_port);
-            return now.count("OpsAuditArchiveStale firing audit archive") == 1;
-        })) {
-        FAIL("no stale alert; Prometheus's alerts "
-             << api(prometheus_port, "/api/v1/alerts").dump() << "\nits rules "
-             << api(prometheus_port, "/api/v1/rules").dump());
-    }
-    CHECK(now == std::multiset<std::string>{"OpsAuditArchiveStale firing audit archive",
-                                            "OpsRunFailing pending audit archive"});
-    const json firing = api(prometheus_port, "/api/v1/alerts");
-    for (const auto& alert : firing["alerts"]) {
-        if (alert["labels"]["alertname"] != "OpsAuditArchiveStale") continue;
-        CHECK(alert["annotations"]["summary"].get<std::string>().rfind(
-                  "No successful ops audit archive for 2d 1h 0m", 0) == 0);
-        CHECK(alert["labels"]["job"] == "node");
-    }
+    check_stale_archive_alerts(prometheus_port);
 
     // 5. A successful run clears both.
     REQUIRE(folder.archive(folder.db.env()).exit_code == 0);

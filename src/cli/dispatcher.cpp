@@ -10,7 +10,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 
-#include "ops/archive/archive_writer.hpp"
+#include "ops/core/files.hpp"
 #include "ops/cli/global_options.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/core/version.hpp"
@@ -204,7 +204,7 @@ void write_run_metrics(const std::filesystem::path& dir, const CommandSpec& spec
     metrics.rows_by_action = rows_by_action(summary);
     try {
         std::filesystem::create_directories(dir);
-        write_file_atomically(file, render_metrics(metrics));
+        write_file_atomically(file, render_metrics(metrics), kPublicFileMode);
     } catch (const std::exception& e) {
         std::cerr << "ops: warning: cannot write metrics to " << file.string() << ": " << e.what()
                   << '\n';

@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "ops/archive/archive_writer.hpp"
+#include "ops/core/files.hpp"
 
 namespace ops {
 
@@ -43,7 +43,7 @@ void ScheduleSystemdCommand::execute(CommandEnv& env) {
     std::filesystem::create_directories(dir, error);
     for (const auto& unit : units) {
         try {
-            write_file_atomically(dir / unit.name, unit.text);
+            write_file_atomically(dir / unit.name, unit.text, kPublicFileMode);
         } catch (const std::exception& e) {
             throw RunFailure("--unit-dir: cannot write " + (dir / unit.name).string() + ": " +
                              e.what());

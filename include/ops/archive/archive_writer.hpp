@@ -57,13 +57,9 @@ class ArchiveWriter {
     bool folder_synced_ = false;
     bool finished_ = false;
     bool failed_ = false;  // after a failed write the file may end mid-line: append nothing more
+    std::string first_error_;  // what failed first, reported again by every later use
+    std::string first_hint_;
     Sha256 digest_;
 };
-
-// Writes `content` to `path` atomically: a temporary file, fsync, rename, folder fsync.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content);
-
-// Fsyncs a folder so that a file created or renamed in it survives a power loss.
-void sync_folder(const std::filesystem::path& folder);
 
 }  // namespace ops

@@ -41,6 +41,8 @@ void ScheduleSystemdCommand::execute(CommandEnv& env) {
     const std::filesystem::path dir = unit_dir_;
     std::error_code error;
     std::filesystem::create_directories(dir, error);
+    Summary files = Summary::array();
+    std::string listing;
     for (const auto& unit : units) {
         try {
             write_file_atomically(dir / unit.name, unit.text, kPublicFileMode);
@@ -48,8 +50,10 @@ void ScheduleSystemdCommand::execute(CommandEnv& env) {
             throw RunFailure("--unit-dir: cannot write " + (dir / unit.name).string() + ": " +
                              e.what());
         }
-        std::cout << (dir / unit.name).string() << '\n';
+        files.push_back((dir / unit.name).string());
+        listing += (dir / unit.name).string() + '\n';
     }
+    print_product(env, "schedule systemd", {{"unit_dir", dir.string()}, {"files", files}}, listing);
 }
 
 }  // namespace ops

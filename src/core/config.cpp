@@ -161,13 +161,17 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
     return config;
 }
 
-bool conninfo_has_password(const std::string& conninfo) {
+// libpq marks the options it treats as secret (password, sslpassword, and any it adds later)
+// with dispchar '*', the flag its own connection dialogs use to hide them.
+bool is_secret_option(const PQconninfoOption& option) {
+    return option.dispchar != nullptr && std::string_view(option.dispchar) == "*";
+}
+
+bool conninfo_has_secret(const std::string& conninfo) {
     const auto options = parse_conninfo(conninfo);
     if (!options) return false;
     for (auto* o = options.get(); o->keyword != nullptr; ++o) {
-        if (std::string_view(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') {
-            return true;
-        }
+        if (is_secret_option(*o) && o->val != nullptr && *o->val != '\0') return true;
     }
     return false;
 }
@@ -179,9 +183,9 @@ std::string redact_conninfo(const std::string& conninfo) {
     std::string out;
     for (auto* o = options.get(); o->keyword != nullptr; ++o) {
         if (o->val == nullptr || *o->val == '\0') continue;
-        const std::string_view keyword(o->keyword);
         if (!out.empty()) out += ' ';
-        out += std::string(keyword) + "=" + (keyword == "password" ? "***" : o->val);
+        out += std::string(o->keyword) + "=" +
+               (is_secret_option(*o) ? std::string("***") : std::string(o->val));
     }
     return out;
 }

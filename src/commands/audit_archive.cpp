@@ -12,6 +12,7 @@
 #include "ops/db/clock.hpp"
 #include "ops/db/retry.hpp"
 #include "ops/output/progress.hpp"
+#include "ops/queue/laravel_job_payload.hpp"
 
 namespace ops {
 namespace {
@@ -64,7 +65,8 @@ void AuditArchiveCommand::validate() {
     limits_.sleep =
         std::chrono::milliseconds(parse_integer(options_.sleep_ms, "--sleep", 0, 3600000));
     if (!options_.max_runtime.empty()) {
-        limits_.max_runtime = parse_duration(options_.max_runtime, "--max-runtime");
+        limits_.max_runtime =
+            parse_duration(options_.max_runtime, "--max-runtime", std::chrono::hours(24 * 365));
         // 0 would stop before the first batch, leaving an empty file and manifest.
         if (limits_.max_runtime->count() == 0) {
             throw UsageError("--max-runtime: expected a duration above zero such as 90s, 30m or "
@@ -75,6 +77,10 @@ void AuditArchiveCommand::validate() {
         static_cast<std::size_t>(parse_integer(options_.parallel, "--parallel", 1, 8));
     for (const auto& channel : options_.channels) {
         if (channel.empty()) throw UsageError("--channel: expected a channel name, got ''");
+        // The channel travels as a JSON parameter, and the database holds only UTF-8.
+        if (!is_valid_utf8(channel)) {
+            throw UsageError("--channel: expected a channel name in UTF-8, got bytes that are not");
+        }
     }
     if (options_.dir.empty()) throw UsageError("--dir: expected a folder path, got ''");
     selection_.channels = options_.channels;

@@ -55,6 +55,10 @@ void choose_reasons(const std::vector<std::string>& given, bool include_permanen
     std::set<std::string> seen;
     for (const auto& code : given) {
         if (code.empty()) throw UsageError("--reason: expected a reason code, got ''", known);
+        if (!is_valid_utf8(code)) {
+            throw UsageError("--reason: expected a reason code in UTF-8, got bytes that are not",
+                             known);
+        }
         if (!seen.insert(code).second) continue;
         const ReasonKind kind = code == kNoReason ? ReasonKind::kUnknown : classify_reason(code);
         if (kind != ReasonKind::kTransient && !include_permanent) {
@@ -180,7 +184,7 @@ void WaRedriveFailedCommand::validate() {
         } catch (const UsageError&) {
         }
         try {
-            return {std::nullopt, parse_duration(text, option)};
+            return {std::nullopt, parse_duration(text, option, kMaxAgo)};
         } catch (const UsageError&) {
         }
         throw UsageError(option +

@@ -193,8 +193,17 @@ std::string redact_conninfo(const std::string& conninfo) {
 bool is_known_timezone(const std::string& name) {
     static const std::regex kName("^[A-Za-z][A-Za-z0-9_+\\-]*(/[A-Za-z0-9_+\\-]+)*$");
     if (!std::regex_match(name, kName)) return false;
+    const std::filesystem::path file = "/usr/share/zoneinfo/" + name;
     std::error_code ec;
-    return std::filesystem::is_regular_file("/usr/share/zoneinfo/" + name, ec);
+    if (!std::filesystem::is_regular_file(file, ec)) return false;
+    // The folder also holds text files (leapseconds, zone.tab, tzdata.zi) and the right/
+    // zones, whose leap seconds PostgreSQL refuses: a zone is a TZif file without leap
+    // seconds (the 32-bit header's leapcnt, big-endian at offset 28).
+    std::ifstream in(file, std::ios::binary);
+    unsigned char header[44] = {};
+    if (!in.read(reinterpret_cast<char*>(header), sizeof header)) return false;
+    if (std::string_view(reinterpret_cast<const char*>(header), 4) != "TZif") return false;
+    return header[28] == 0 && header[29] == 0 && header[30] == 0 && header[31] == 0;
 }
 
 }  // namespace ops

@@ -11,6 +11,7 @@ packages=(
     libssl-dev zlib1g-dev
     postgresql-15 postgresql-client-15 tzdata util-linux gzip time
     dpkg-dev file binutils systemd
+    clang-14 libclang-rt-14-dev
     php-cli php-pgsql php-laravel-framework
     "$@"
 )

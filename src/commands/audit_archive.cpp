@@ -27,6 +27,8 @@ CommandSpec AuditArchiveCommand::spec() {
     CommandSpec spec;
     spec.group = "audit";
     spec.name = "archive";
+    // count, plan id ranges, DELETE ... RETURNING the whole row
+    spec.needs.tables = {{"audit_events", audit_event_columns(), {"SELECT", "DELETE"}}};
     spec.description = "Move old audit events into JSONL files and delete them from the table";
     spec.examples =
         "  ops audit archive --days 90 --dry-run\n"

@@ -27,6 +27,8 @@ CommandSpec AuditRestoreCommand::spec() {
     CommandSpec spec;
     spec.group = "audit";
     spec.name = "restore";
+    // ids already present, then INSERT with the archived ids (no sequence)
+    spec.needs.tables = {{"audit_events", audit_event_columns(), {"SELECT", "INSERT"}}};
     spec.description = "Put archived audit events back into the table, keeping their ids";
     spec.examples =
         "  ops audit restore --dry-run "

@@ -130,6 +130,40 @@ CommandSpec WaRedriveFailedCommand::spec() {
     CommandSpec spec;
     spec.group = "wa";
     spec.name = "redrive-failed";
+    // plan and lock the messages, requeue them, insert their jobs (ids reserved with
+    // nextval) and one audit event each (ids from the column default)
+    spec.needs.tables = {
+        {"wa_messages",
+         {{"id", kIntegerTypes},
+          {"tenant_id", kIntegerTypes},
+          {"status", kTextTypes},
+          {"attempts", kIntegerTypes},
+          {"error_code", kTextTypes},
+          {"error_message", kTextTypes},
+          {"failed_at", kTimestampTypes},
+          {"updated_at", kTimestampTypes}},
+         {"SELECT", "UPDATE"}},
+        {"jobs",
+         {{"id", kIntegerTypes},
+          {"queue", kTextTypes},
+          {"payload", kTextTypes},
+          {"attempts", kIntegerTypes},
+          {"reserved_at", kIntegerTypes},
+          {"available_at", kIntegerTypes},
+          {"created_at", kIntegerTypes}},
+         {"SELECT", "INSERT"}},
+        {"audit_events",
+         {{"channel", kTextTypes},
+          {"event", kTextTypes},
+          {"actor_type", kTextTypes},
+          {"subject_type", kTextTypes},
+          {"subject_id", kIntegerTypes},
+          {"metadata", kJsonTypes},
+          {"created_at", kTimestampTypes},
+          {"updated_at", kTimestampTypes}},
+         {"INSERT"}},
+    };
+    spec.needs.sequences = {{"jobs", "id", {"USAGE"}}, {"audit_events", "id", {"USAGE"}}};
     spec.description =
         "Queue failed WhatsApp messages with a transient reason again as SendWaMessageJob";
     spec.examples =

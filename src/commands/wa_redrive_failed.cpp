@@ -298,8 +298,9 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         pqxx::read_transaction tx(env.session->connection());
         WaMessageRepository messages(tx);
         jobs_id_sequence_ = messages.jobs_id_sequence();
-        // One start for every batch's --rate indices, fixed before the first batch.
-        if (limits_.rate) rate_start_ = messages.epoch_now();
+        // One start for every batch's --rate indices, fixed before the first batch, after the
+        // jobs earlier runs left waiting on the queue.
+        if (limits_.rate) rate_start_ = messages.rate_start(queue_name());
     });
     BatchPool pool(env, limits_.parallel);
     std::int64_t after_id = 0;

@@ -10,9 +10,9 @@
 #include <optional>
 #include <pqxx/pqxx>
 
-#include "ops/core/files.hpp"
 #include "ops/cli/global_options.hpp"
 #include "ops/commands/command.hpp"
+#include "ops/core/files.hpp"
 #include "ops/core/version.hpp"
 #include "ops/db/run_record_repository.hpp"
 #include "ops/db/sql_error.hpp"
@@ -229,7 +229,8 @@ Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, c
         } else {
             const std::string hint = "run 'ops --help' or 'ops <group> <command> --help'";
             exit_code = static_cast<int>(ExitCode::kUsage);
-            if (reporting.json_output) print_failure_object(nullptr, nullptr, exit_code, e.what(), hint);
+            if (reporting.json_output)
+                print_failure_object(nullptr, nullptr, exit_code, e.what(), hint);
             report_error(e.what(), hint);
         }
         return {};
@@ -278,7 +279,6 @@ ExitCode interrupted_code() {
     return stop_signal() == SIGTERM ? ExitCode::kTerminated : ExitCode::kInterrupted;
 }
 
-
 Outcome execute_guarded(Command& command, CommandEnv& env) {
     Outcome outcome;
     try {
@@ -302,8 +302,7 @@ Outcome execute_guarded(Command& command, CommandEnv& env) {
                    "the summary counts that batch as not committed; run the command again to "
                    "continue"};
     } catch (const pqxx::sql_error& e) {
-        outcome = {ExitCode::kFailure, "failed",
-                   describe_sql_error(e), ""};
+        outcome = {ExitCode::kFailure, "failed", describe_sql_error(e), ""};
     } catch (const std::exception& e) {
         outcome = {ExitCode::kFailure, "failed", e.what(), ""};
     }
@@ -409,8 +408,8 @@ int run_cli(int argc, char** argv) {
     } catch (const Error& e) {
         code = report_early_failure(spec, run, reporting, e.code(), e.what(), e.hint());
     } catch (const pqxx::sql_error& e) {
-        code = report_early_failure(spec, run, reporting, ExitCode::kFailure,
-                                    describe_sql_error(e), "");
+        code = report_early_failure(spec, run, reporting, ExitCode::kFailure, describe_sql_error(e),
+                                    "");
     } catch (const std::exception& e) {
         code = report_early_failure(spec, run, reporting, ExitCode::kFailure, e.what(), "");
     }

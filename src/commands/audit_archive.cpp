@@ -71,8 +71,10 @@ void AuditArchiveCommand::validate() {
             parse_duration(options_.max_runtime, "--max-runtime", std::chrono::hours(24 * 365));
         // 0 would stop before the first batch, leaving an empty file and manifest.
         if (limits_.max_runtime->count() == 0) {
-            throw UsageError("--max-runtime: expected a duration above zero such as 90s, 30m or "
-                             "2h, got '" + options_.max_runtime + "'");
+            throw UsageError(
+                "--max-runtime: expected a duration above zero such as 90s, 30m or "
+                "2h, got '" +
+                options_.max_runtime + "'");
         }
     }
     limits_.parallel =

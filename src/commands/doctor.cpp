@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "ops/db/schema_repository.hpp"
@@ -119,13 +119,13 @@ void DoctorCommand::check_tables(SchemaRepository& schema, const DatabaseNeeds& 
         for (const auto& column : need.columns) {
             const auto it = types.find({need.table, column.name});
             if (it == types.end()) {
-                problems.push_back(needed_by(commands,
-                                             "column " + need.table + "." + column.name + " is missing",
-                                             uses_table));
+                problems.push_back(
+                    needed_by(commands, "column " + need.table + "." + column.name + " is missing",
+                              uses_table));
             } else if (!type_accepted(it->second, column.types)) {
                 problems.push_back(needed_by(commands,
-                                             "column " + need.table + "." + column.name + " is " + it->second +
-                                                 ", expected " + joined(column.types),
+                                             "column " + need.table + "." + column.name + " is " +
+                                                 it->second + ", expected " + joined(column.types),
                                              uses_table));
             }
         }
@@ -136,9 +136,8 @@ void DoctorCommand::check_tables(SchemaRepository& schema, const DatabaseNeeds& 
                 commands, "role " + role_ + " lacks " + privilege + " on " + need.table,
                 [&](const DatabaseNeeds& n) {
                     return std::any_of(n.tables.begin(), n.tables.end(), [&](const TableNeed& t) {
-                        return t.table == need.table &&
-                               (contains(t.privileges, privilege) ||
-                                (privilege == "ownership" && t.owner));
+                        return t.table == need.table && (contains(t.privileges, privilege) ||
+                                                         (privilege == "ownership" && t.owner));
                     });
                 }));
         }
@@ -149,25 +148,27 @@ void DoctorCommand::check_tables(SchemaRepository& schema, const DatabaseNeeds& 
 void DoctorCommand::check_sequences(SchemaRepository& schema, const DatabaseNeeds& all,
                                     const Commands& commands) {
     for (const auto& need : all.sequences) {
-        const SequenceAccess access = schema.sequence_access(need.table, need.column, need.privileges);
+        const SequenceAccess access =
+            schema.sequence_access(need.table, need.column, need.privileges);
         const std::string name =
             access.sequence.empty() ? need.table + "." + need.column : access.sequence;
         std::vector<std::string> problems;
         const auto uses = [&](const std::string& privilege) {
             return [&, privilege](const DatabaseNeeds& n) {
-                return std::any_of(n.sequences.begin(), n.sequences.end(), [&](const SequenceNeed& s) {
-                    return s.table == need.table && s.column == need.column &&
-                           (privilege.empty() || contains(s.privileges, privilege));
-                });
+                return std::any_of(
+                    n.sequences.begin(), n.sequences.end(), [&](const SequenceNeed& s) {
+                        return s.table == need.table && s.column == need.column &&
+                               (privilege.empty() || contains(s.privileges, privilege));
+                    });
             };
         };
         if (access.sequence.empty()) {
-            problems.push_back(needed_by(commands, "no sequence gives " + name + " its values",
-                                         uses("")));
+            problems.push_back(
+                needed_by(commands, "no sequence gives " + name + " its values", uses("")));
         }
         for (const auto& privilege : access.missing) {
-            problems.push_back(needed_by(commands, "role " + role_ + " lacks " + privilege + " on " +
-                                                       name,
+            problems.push_back(needed_by(commands,
+                                         "role " + role_ + " lacks " + privilege + " on " + name,
                                          uses(privilege)));
         }
         add_check("sequence " + name, joined(problems));
@@ -222,8 +223,8 @@ Summary DoctorCommand::summary() const {
     Summary commands = Summary::object();
     for (const auto& [name, needs] : declared_needs(only_)) {
         const auto it = blocked_.find(name);
-        commands[name] = it == blocked_.end() ? std::string("ready")
-                                              : "not ready: " + joined(it->second);
+        commands[name] =
+            it == blocked_.end() ? std::string("ready") : "not ready: " + joined(it->second);
     }
     s["commands"] = commands;
     s["problems"] = problems_;

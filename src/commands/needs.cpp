@@ -15,10 +15,10 @@ void add_unique(std::vector<T>& into, const std::vector<T>& items) {
 }  // namespace
 
 std::vector<ColumnNeed> audit_event_columns() {
-    return {{"id", kIntegerTypes},          {"tenant_id", kIntegerTypes},
-            {"channel", kTextTypes},        {"event", kTextTypes},
-            {"actor_type", kTextTypes},     {"subject_type", kTextTypes},
-            {"subject_id", kIntegerTypes},  {"metadata", kJsonTypes},
+    return {{"id", kIntegerTypes},           {"tenant_id", kIntegerTypes},
+            {"channel", kTextTypes},         {"event", kTextTypes},
+            {"actor_type", kTextTypes},      {"subject_type", kTextTypes},
+            {"subject_id", kIntegerTypes},   {"metadata", kJsonTypes},
             {"created_at", kTimestampTypes}, {"updated_at", kTimestampTypes}};
 }
 

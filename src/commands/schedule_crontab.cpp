@@ -31,7 +31,8 @@ void ScheduleCrontabCommand::validate() {
 }
 
 void ScheduleCrontabCommand::execute(CommandEnv& env) {
-    const std::string crontab = render_crontab(schedule_.resolve(env), install_.resolve(env.globals));
+    const std::string crontab =
+        render_crontab(schedule_.resolve(env), install_.resolve(env.globals));
     print_product(env, "schedule crontab", {{"crontab", crontab}}, crontab);
 }
 

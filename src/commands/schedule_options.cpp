@@ -57,7 +57,8 @@ namespace {
 void check_job_words(const ScheduledJob& job) {
     const std::vector<std::string> words = job.arguments();
     for (std::size_t i = 0; i < words.size(); ++i) {
-        refuse_control_characters(words[i], "job " + job.name + " (--options or the schedule file)");
+        refuse_control_characters(words[i],
+                                  "job " + job.name + " (--options or the schedule file)");
         const bool url = words[i] == "--database-url" && i + 1 < words.size();
         if (url && conninfo_has_secret(words[i + 1])) {
             spdlog::warn(
@@ -66,10 +67,11 @@ void check_job_words(const ScheduledJob& job) {
                 job.name);
         }
         if (words[i].rfind("--database-url=", 0) == 0 && conninfo_has_secret(words[i].substr(15))) {
-            spdlog::warn("job {}: --database-url carries a password, which this generated file "
-                         "and the process list show to other users; use the --env-file it reads "
-                         "instead",
-                         job.name);
+            spdlog::warn(
+                "job {}: --database-url carries a password, which this generated file "
+                "and the process list show to other users; use the --env-file it reads "
+                "instead",
+                job.name);
         }
     }
 }

@@ -59,7 +59,8 @@ std::string parse_local_datetime(const std::string& text, const std::string& opt
                                            std::chrono::day(static_cast<unsigned>(to_int(m[3])))};
     const auto field = [&](int i) { return m[i].matched ? to_int(m[i]) : 0; };
     // Year 0 does not exist in PostgreSQL's calendar (1 BC comes before 1 AD).
-    if (!date.ok() || to_int(m[1]) < 1 || field(4) > 23 || field(5) > 59 || field(6) > 59) throw error;
+    if (!date.ok() || to_int(m[1]) < 1 || field(4) > 23 || field(5) > 59 || field(6) > 59)
+        throw error;
     char out[20];
     std::snprintf(out, sizeof out, "%s-%s-%s %02d:%02d:%02d", m[1].str().c_str(),
                   m[2].str().c_str(), m[3].str().c_str(), static_cast<int>(field(4)),

@@ -31,8 +31,8 @@ std::vector<std::string> SchemaRepository::missing_privileges(
 }
 
 SequenceAccess SchemaRepository::sequence_access(const std::string& table,
-                                                const std::string& column,
-                                                const std::vector<std::string>& wanted) {
+                                                 const std::string& column,
+                                                 const std::vector<std::string>& wanted) {
     // pg_get_serial_sequence() raises for a missing table or column: only asked for one found.
     const auto found = tx_.exec_params(
         "SELECT pg_get_serial_sequence($1, $2) FROM pg_attribute "

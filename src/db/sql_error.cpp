@@ -46,8 +46,8 @@ std::string sqlstate_of(const pqxx::sql_error& error) {
 
 std::string describe_sql_error(const pqxx::sql_error& error) {
     const std::string state = sqlstate_of(error);
-    return "database error" + (state.empty() ? std::string() : " (SQLSTATE " + state + ")") +
-           ": " + trimmed(error.what());
+    return "database error" + (state.empty() ? std::string() : " (SQLSTATE " + state + ")") + ": " +
+           trimmed(error.what());
 }
 
 }  // namespace ops

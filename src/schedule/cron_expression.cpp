@@ -68,7 +68,8 @@ CronExpression CronExpression::parse(const std::string& text, const std::string&
 // cron joins the day fields with OR unless one of them starts with '*': then only the day of
 // month and the month together decide, and '31 in February' would never fire.
 void CronExpression::check_fires() const {
-    constexpr std::array<int, 13> kLongestMonth = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    constexpr std::array<int, 13> kLongestMonth = {0,  31, 29, 31, 30, 31, 30,
+                                                   31, 31, 30, 31, 30, 31};
     const auto values = [&](int field) {
         std::array<bool, 32> set{};
         for (const Item& item : fields_[field]) {

@@ -15,9 +15,9 @@ namespace {
 constexpr const char* kRole = "ops_test_minimal";
 
 struct CommandCase {
-    std::string command;                        // as `doctor --for` names it
-    std::vector<std::string> args;              // the run, after the global options
-    std::vector<std::string> grants;            // exactly what it needs
+    std::string command;              // as `doctor --for` names it
+    std::vector<std::string> args;    // the run, after the global options
+    std::vector<std::string> grants;  // exactly what it needs
     std::function<void(TestDatabase&, const std::filesystem::path&)> seed;
 };
 
@@ -69,8 +69,9 @@ std::vector<CommandCase> cases() {
           "GRANT USAGE ON SEQUENCE audit_events_id_seq TO @R@"},
          [](TestDatabase& db, const std::filesystem::path&) {
              // Tenant 1 has a drifted row (UPDATE), tenant 2 none yet (INSERT).
-             db.exec("INSERT INTO tenants (name, created_at) VALUES ('a', '2024-01-01'), "
-                     "('b', '2024-01-01')");
+             db.exec(
+                 "INSERT INTO tenants (name, created_at) VALUES ('a', '2024-01-01'), "
+                 "('b', '2024-01-01')");
              db.exec(
                  "INSERT INTO orders (tenant_id, number, status, created_at, updated_at) "
                  "SELECT 1 + i % 2, 'N-' || i, 'paid', '2025-03-10', '2025-03-10' "
@@ -94,8 +95,8 @@ std::string role_with(TestDatabase& db, const std::vector<std::string>& grants) 
             "') THEN DROP OWNED BY " + kRole + "; DROP ROLE " + kRole + "; END IF; END $$");
     db.exec(std::string("CREATE ROLE ") + kRole + " LOGIN");
     for (const auto& grant : grants) db.exec(replaced(grant, "@R@", kRole));
-    return "postgresql://" + std::string(kRole) + "@127.0.0.1:" +
-           required_env("OPS_TEST_PGPORT") + "/" + db.name();
+    return "postgresql://" + std::string(kRole) + "@127.0.0.1:" + required_env("OPS_TEST_PGPORT") +
+           "/" + db.name();
 }
 
 void drop_role(TestDatabase& db) {

@@ -122,10 +122,10 @@ TEST_CASE("hardening: --max-runtime counts from the start of work and cuts --sle
     seed(db);
     TempDir dir;
     const auto started = std::chrono::steady_clock::now();
-    const auto result = run_ops({"--output", "json", "audit", "archive", "--days", "1", "--dir",
-                                 dir.path().string(), "--batch-size", "10", "--parallel", "1",
-                                 "--max-runtime", "1s", "--sleep", "8000"},
-                                db.env());
+    const auto result = run_ops(
+        {"--output", "json", "audit", "archive", "--days", "1", "--dir", dir.path().string(),
+         "--batch-size", "10", "--parallel", "1", "--max-runtime", "1s", "--sleep", "8000"},
+        db.env());
     const auto took = std::chrono::steady_clock::now() - started;
     INFO(result.err);
     CHECK(result.exit_code == 0);
@@ -218,7 +218,8 @@ TEST_CASE("hardening: a newline in a value cannot forge a text log line or a sum
     CHECK(result.out.find('\x1b') == std::string::npos);
 }
 
-TEST_CASE("hardening: metrics are written through no planted link, readable by node_exporter (0644)") {
+TEST_CASE(
+    "hardening: metrics are written through no planted link, readable by node_exporter (0644)") {
     TestDatabase db;
     TempDir dir;
     const fs::path metrics = dir.path() / "metrics";
@@ -245,7 +246,7 @@ TEST_CASE("hardening: metrics are written through no planted link, readable by n
         CHECK((mode & 07777) == 0644);
         CHECK(read_file(metrics / name).find("ops_last_run_exit_code") != std::string::npos);
     }
-    CHECK(fs::is_symlink(metrics / "ops_doctor.prom.tmp"));  // left alone, never followed
+    CHECK(fs::is_symlink(metrics / "ops_doctor.prom.tmp"));      // left alone, never followed
     for (const auto& entry : fs::directory_iterator(metrics)) {  // no temporary left behind
         CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
     }
@@ -292,8 +293,8 @@ TEST_CASE("hardening: a permission error names its SQLSTATE") {
     db.exec("DROP ROLE IF EXISTS ops_test_weak");
     db.exec("CREATE ROLE ops_test_weak LOGIN");
     db.exec("GRANT SELECT ON wa_messages TO ops_test_weak");
-    const std::string url = "postgresql://ops_test_weak@127.0.0.1:" +
-                            required_env("OPS_TEST_PGPORT") + "/" + db.name();
+    const std::string url =
+        "postgresql://ops_test_weak@127.0.0.1:" + required_env("OPS_TEST_PGPORT") + "/" + db.name();
     const auto result = run_ops({"--database-url", url, "wa", "redrive-failed"});
     db.exec("DROP OWNED BY ops_test_weak");
     db.exec("DROP ROLE ops_test_weak");
@@ -350,9 +351,9 @@ TEST_CASE("hardening: generated files: control characters refused, never-firing 
 }
 
 TEST_CASE("hardening: a password in a scheduled command line is warned about") {
-    const auto result = run_ops(
-        {"schedule", "crontab", "--options",
-         "wa-redrive-failed=--database-url postgresql://u:pw@h/db --failed-after 24h"});
+    const auto result =
+        run_ops({"schedule", "crontab", "--options",
+                 "wa-redrive-failed=--database-url postgresql://u:pw@h/db --failed-after 24h"});
     INFO(result.err);
     CHECK(result.exit_code == 0);
     CHECK(result.err.find("wa-redrive-failed") != std::string::npos);

@@ -792,8 +792,8 @@ TEST_CASE("wa redrive-failed: --rate holds across runs, and other job classes do
         {"--output", "json", "wa", "redrive-failed", "--rate", "5", "--limit", "10"}, db.env());
     REQUIRE(first.exit_code == 0);
     // A rerun at once (as after a kill, or a manual run after the scheduled one).
-    const auto second = run_ops({"--output", "json", "wa", "redrive-failed", "--rate", "5"},
-                                db.env());
+    const auto second =
+        run_ops({"--output", "json", "wa", "redrive-failed", "--rate", "5"}, db.env());
     REQUIRE(second.exit_code == 0);
     CHECK(second.json()["redriven"] == 10);
     const auto first_last = first.json()["rate"]["last_available_at"].get<std::int64_t>();

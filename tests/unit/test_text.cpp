@@ -23,8 +23,8 @@ TEST_CASE("cron expressions that never fire are refused") {
                           Catch::Contains("never fires") && Catch::Contains("--cron x"));
     }
     // February 29th fires in leap years; with a weekday cron fires on either day field.
-    for (const char* fires : {"0 0 29 2 *", "0 0 31 2 1", "0 0 31 1-2 *", "0 0 * 2 *",
-                              "0 0 */31 * *"}) {
+    for (const char* fires :
+         {"0 0 29 2 *", "0 0 31 2 1", "0 0 31 1-2 *", "0 0 * 2 *", "0 0 */31 * *"}) {
         INFO(fires);
         CHECK_NOTHROW(CronExpression::parse(fires, "--cron x"));
     }

@@ -34,7 +34,7 @@ class DoctorCommand : public Command {
     void check_archive_folder();
 
     std::string archive_dir_ = "storage/app/audit-archives";
-    std::string only_;  // --for
+    std::string only_;                                         // --for
     std::map<std::string, std::vector<std::string>> blocked_;  // command -> what stops it
     std::string server_version_;
     std::string role_;

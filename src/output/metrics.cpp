@@ -50,6 +50,9 @@ std::filesystem::path metrics_file(const std::filesystem::path& dir, const std::
 
 std::optional<double> previous_success(const std::filesystem::path& file) {
     static const std::regex kLine(std::string("^") + kSuccessMetric + "\\{[^}]*\\} ([0-9.]+)$");
+    // The file is replaced, never followed: a link planted at its name is not read as root.
+    std::error_code ec;
+    if (std::filesystem::is_symlink(file, ec)) return std::nullopt;
     std::ifstream in(file);
     std::string line;
     std::smatch match;

@@ -12,7 +12,7 @@ packages=(
     postgresql-15 postgresql-client-15 tzdata util-linux gzip time
     dpkg-dev file binutils systemd
     clang-14 libclang-rt-14-dev
-    php-cli php-pgsql php-laravel-framework
+    php-cli php-pgsql php-laravel-framework php-vlucas-phpdotenv
     "$@"
 )
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "ops/commands/doctor_queue.hpp"
 #include "ops/db/schema_repository.hpp"
 
 namespace ops {
@@ -88,6 +89,11 @@ void DoctorCommand::execute(CommandEnv& env) {
     check_sequences(schema, all, commands);
     check_roles(schema, all, commands);
     if (only_.empty() || only_ == "audit archive") check_archive_folder();
+    if (only_.empty() || only_ == "wa redrive-failed") {
+        queue_ = doctor_queue_report(
+            tx, env.config,
+            [this](const std::string& n, const std::string& p) { add_check(n, p); });
+    }
 }
 
 // "DELETE (audit archive)": a missing privilege and who needs it.
@@ -227,6 +233,7 @@ Summary DoctorCommand::summary() const {
             it == blocked_.end() ? std::string("ready") : "not ready: " + joined(it->second);
     }
     s["commands"] = commands;
+    s["queue"] = queue_;
     s["problems"] = problems_;
     return s;
 }

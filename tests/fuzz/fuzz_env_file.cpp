@@ -2,16 +2,19 @@
 // whoever can write that file) controls.
 #include "fuzz_input.hpp"
 #include "ops/core/config.hpp"
+#include "ops/core/env_file.hpp"
 #include "ops/core/errors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     try {
-        const ops::EnvValues values = ops::parse_env_text(ops_fuzz::text_of(data, size), "fuzz");
-        // Whatever it accepts builds a conninfo that libpq can parse back.
-        const std::string conninfo = ops::conninfo_from_env(values);
+        // The file alone decides (no process environment), so every run is repeatable.
+        const ops::EnvValues values =
+            ops::parse_env_text(ops_fuzz::text_of(data, size), "fuzz", ops::no_env);
+        // Whatever it accepts builds a conninfo that redaction handles.
+        const std::string conninfo = ops::conninfo_from_env(values, ops::no_env);
         (void)ops::redact_conninfo(conninfo);
-    } catch (const ops::ConfigError&) {
-        // a bad line is reported, naming it
+    } catch (const ops::Error&) {
+        // a bad line (or a DB_CONNECTION other than pgsql) is reported, naming it
     }
     return 0;
 }

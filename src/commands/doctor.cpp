@@ -117,6 +117,7 @@ void DoctorCommand::check_tables(SchemaRepository& schema, const DatabaseNeeds& 
     for (const auto& column : schema.columns_of(tables))
         types[{column.table, column.column}] = column.type;
     for (const auto& need : all.tables) {
+        if (need.optional && !schema.table_exists(need.table)) continue;
         const auto uses_table = [&](const DatabaseNeeds& n) {
             return std::any_of(n.tables.begin(), n.tables.end(),
                                [&](const TableNeed& t) { return t.table == need.table; });

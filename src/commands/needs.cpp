@@ -47,6 +47,7 @@ DatabaseNeeds combined(DatabaseNeeds a, const DatabaseNeeds& b) {
         add_unique(it->columns, table.columns);
         add_unique(it->privileges, table.privileges);
         it->owner = it->owner || table.owner;
+        it->optional = it->optional && table.optional;
     }
     for (const auto& sequence : b.sequences) {
         auto it = std::find_if(a.sequences.begin(), a.sequences.end(), [&](const SequenceNeed& s) {

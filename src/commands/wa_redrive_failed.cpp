@@ -131,7 +131,9 @@ CommandSpec WaRedriveFailedCommand::spec() {
     spec.group = "wa";
     spec.name = "redrive-failed";
     // plan and lock the messages, requeue them, insert their jobs (ids reserved with
-    // nextval) and one audit event each (ids from the column default)
+    // nextval) and one audit event each (ids from the column default); read the application's
+    // newest job (in jobs or failed_jobs, when that exists) not redriven by ops
+    // (the queue table is configurable, DB_QUEUE_TABLE: this declares Laravel's default, jobs)
     spec.needs.tables = {
         {"wa_messages",
          {{"id", kIntegerTypes},
@@ -161,7 +163,12 @@ CommandSpec WaRedriveFailedCommand::spec() {
           {"metadata", kJsonTypes},
           {"created_at", kTimestampTypes},
           {"updated_at", kTimestampTypes}},
-         {"INSERT"}},
+         {"SELECT", "INSERT"}},  // SELECT: which jobs ops itself redrove (the payload form)
+        {"failed_jobs",
+         {{"id", kIntegerTypes}, {"payload", kTextTypes}, {"failed_at", kTimestampTypes}},
+         {"SELECT"},
+         false,
+         true},
     };
     spec.needs.sequences = {{"jobs", "id", {"USAGE"}}, {"audit_events", "id", {"USAGE"}}};
     spec.description =

@@ -69,6 +69,10 @@ bool SchemaRepository::owns(const std::string& table) {
     return !rows.empty() && rows[0][0].as<bool>();
 }
 
+bool SchemaRepository::table_exists(const std::string& table) {
+    return tx_.exec_params1("SELECT to_regclass($1) IS NOT NULL", table)[0].as<bool>();
+}
+
 std::string SchemaRepository::current_role() {
     return tx_.exec1("SELECT current_user")[0].as<std::string>();
 }

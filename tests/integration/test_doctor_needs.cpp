@@ -49,7 +49,8 @@ std::vector<CommandCase> cases() {
          {"wa", "redrive-failed"},
          {"GRANT SELECT ON wa_messages TO @R@", "GRANT UPDATE ON wa_messages TO @R@",
           "GRANT SELECT ON jobs TO @R@", "GRANT INSERT ON jobs TO @R@",
-          "GRANT INSERT ON audit_events TO @R@", "GRANT USAGE ON SEQUENCE jobs_id_seq TO @R@",
+          "GRANT INSERT ON audit_events TO @R@", "GRANT SELECT ON audit_events TO @R@",
+          "GRANT SELECT ON failed_jobs TO @R@", "GRANT USAGE ON SEQUENCE jobs_id_seq TO @R@",
           "GRANT USAGE ON SEQUENCE audit_events_id_seq TO @R@"},
          [](TestDatabase& db, const std::filesystem::path&) {
              db.exec("INSERT INTO tenants (name) VALUES ('a')");

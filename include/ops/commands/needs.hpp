@@ -20,6 +20,7 @@ struct TableNeed {
     std::vector<ColumnNeed> columns;
     std::vector<std::string> privileges;  // "SELECT", "INSERT", "UPDATE", "DELETE"
     bool owner = false;                   // DDL on it (partitions) needs its owner
+    bool optional = false;                // used only when it exists (failed_jobs)
 };
 
 // The sequence behind a column's default (nextval), found with pg_get_serial_sequence.

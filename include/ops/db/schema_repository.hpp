@@ -33,6 +33,7 @@ class SchemaRepository {
     std::vector<std::string> missing_roles(const std::vector<std::string>& roles);
     // The connected role owns `table` (directly or through a role it is a member of).
     bool owns(const std::string& table);
+    bool table_exists(const std::string& table);
     std::string current_role();
 
   private:

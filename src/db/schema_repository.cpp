@@ -43,7 +43,9 @@ SequenceAccess SchemaRepository::sequence_access(const std::string& table,
     access.sequence = found[0][0].as<std::string>();
     const auto rows = tx_.exec_params(
         "SELECT p FROM json_array_elements_text($2::json) AS p "
-        "WHERE NOT has_sequence_privilege($1, p)",
+        // nextval() takes USAGE or UPDATE, as PostgreSQL checks it.
+        "WHERE NOT (has_sequence_privilege($1, p) OR "
+        "           (p = 'USAGE' AND has_sequence_privilege($1, 'UPDATE')))",
         access.sequence, nlohmann::json(wanted).dump());
     for (const auto& row : rows) access.missing.push_back(row[0].as<std::string>());
     return access;

@@ -22,8 +22,9 @@ struct CommandCase {
 };
 
 void seed_audit(TestDatabase& db) {
+    db.exec("INSERT INTO tenants (name) VALUES ('acme')");
     db.exec(
-        "INSERT INTO audit_events (channel, event, created_at) SELECT 'web', 'e', "
+        "INSERT INTO audit_events (tenant_id, channel, event, created_at) SELECT 1, 'web', 'e', "
         "timestamp '2026-01-01' - i * interval '1 minute' FROM generate_series(1, 30) AS i");
 }
 
@@ -38,7 +39,8 @@ std::vector<CommandCase> cases() {
         {"audit restore",
          {"audit", "restore", "@ARCHIVE@"},
          {"GRANT SELECT ON audit_events TO @R@", "GRANT INSERT ON audit_events TO @R@",
-          "GRANT USAGE ON SEQUENCE audit_events_id_seq TO @R@"},
+          "GRANT SELECT ON SEQUENCE audit_events_id_seq TO @R@",
+          "GRANT UPDATE ON SEQUENCE audit_events_id_seq TO @R@", "GRANT SELECT ON tenants TO @R@"},
          [](TestDatabase& db, const std::filesystem::path& dir) {
              seed_audit(db);
              const auto archived = run_ops(

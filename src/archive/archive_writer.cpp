@@ -7,73 +7,26 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "ops/core/errors.hpp"
+#include "ops/core/files.hpp"
 
 namespace ops {
 namespace {
 
-constexpr mode_t kFileMode = 0640;
 constexpr std::size_t kChunk = 1 << 16;
-
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
-
-void write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t written = ::write(fd, bytes.data(), bytes.size());
-        if (written < 0) {
-            if (errno == EINTR) continue;
-            throw std::system_error(errno, std::generic_category());
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(written));
-    }
-}
 
 }  // namespace
 
-void sync_folder(const std::filesystem::path& folder) {
-    FileDescriptor fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
-        throw RunFailure("cannot fsync folder '" + folder.string() + "': " + std::strerror(errno));
-    }
-}
-
-void write_file_atomically(const std::filesystem::path& path, std::string_view content,
-                           mode_t mode) {
-    const std::filesystem::path temporary = path.string() + ".tmp";
-    try {
-        FileDescriptor fd(
-            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-        if (fd.get() < 0) throw std::system_error(errno, std::generic_category());
-        // The umask (UMask=0027 in the units) must not take away what node_exporter reads.
-        if (::fchmod(fd.get(), mode) != 0) throw std::system_error(errno, std::generic_category());
-        write_all(fd.get(), content);
-        if (::fsync(fd.get()) != 0) throw std::system_error(errno, std::generic_category());
-    } catch (const std::system_error& e) {
-        ::unlink(temporary.c_str());
-        throw RunFailure("cannot write '" + temporary.string() + "': " + e.code().message());
-    }
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        throw RunFailure("cannot rename '" + temporary.string() + "' to '" + path.string() +
-                         "': " + std::strerror(errno));
-    }
-    sync_folder(path.parent_path().empty() ? "." : path.parent_path());
-}
-
 ArchiveWriter::ArchiveWriter(std::filesystem::path path, Compression compression)
     : path_(std::move(path)), compression_(compression) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
-    if (fd_ < 0) fail("create");
+    try {
+        fd_ = create_exclusive(path_, kPrivateFileMode).release();
+    } catch (const std::system_error& e) {
+        errno = e.code().value();
+        fail("create");
+    }
     if (compression_ == Compression::kGzip) {
         // windowBits 15 + 16: a gzip header, so the file is a plain .gz that zcat reads.
         if (deflateInit2(&zstream_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
@@ -88,11 +41,11 @@ ArchiveWriter::~ArchiveWriter() {
     if (fd_ >= 0) ::close(fd_);
 }
 
+// Every later use reports the first error again, so whichever batch's failure is reported
+// (with --parallel another batch may reach the file before the first one's rollback ends),
+// the real cause ("File too large") is the message.
 void ArchiveWriter::check_usable() const {
-    if (failed_) {
-        throw RunFailure("archive file '" + path_.string() +
-                         "' is unusable after an earlier write error");
-    }
+    if (failed_) throw RunFailure(first_error_, first_hint_);
 }
 
 void ArchiveWriter::append_line(std::string_view json) {
@@ -154,10 +107,12 @@ void ArchiveWriter::write_to_file(std::string_view bytes) {
 
 void ArchiveWriter::fail(const std::string& action) {
     failed_ = true;
-    throw RunFailure(
-        "cannot " + action + " archive file '" + path_.string() + "': " + std::strerror(errno),
+    first_error_ =
+        "cannot " + action + " archive file '" + path_.string() + "': " + std::strerror(errno);
+    first_hint_ =
         "no row was deleted that is not in a synced archive file; free space or fix "
-        "permissions, then run again");
+        "permissions, then run again";
+    throw RunFailure(first_error_, first_hint_);
 }
 
 }  // namespace ops

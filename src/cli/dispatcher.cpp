@@ -10,11 +10,13 @@
 #include <optional>
 #include <pqxx/pqxx>
 
-#include "ops/archive/archive_writer.hpp"
 #include "ops/cli/global_options.hpp"
 #include "ops/commands/command.hpp"
+#include "ops/core/files.hpp"
 #include "ops/core/version.hpp"
 #include "ops/db/run_record_repository.hpp"
+#include "ops/db/sql_error.hpp"
+#include "ops/output/logging.hpp"
 #include "ops/output/metrics.hpp"
 
 namespace ops {
@@ -55,9 +57,58 @@ std::string version_text() {
            std::string(build_type()) + " build)";
 }
 
-void print_error(const std::string& what, const std::string& hint) {
-    std::cerr << "ops: error: " << what << '\n';
-    if (!hint.empty()) std::cerr << "HINT: " << hint << '\n';
+// How the run reports, read from the raw arguments so that even an error found while
+// parsing them is reported in the format asked for (the last occurrence counts, as in CLI11).
+struct Reporting {
+    bool json_output = false;
+    LogFormat log_format = LogFormat::kText;
+    std::string log_level = "info";
+};
+
+std::optional<std::string> raw_option(int argc, char** argv, const std::string& name) {
+    std::optional<std::string> value;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == name && i + 1 < argc) {
+            value = argv[++i];
+        } else if (arg.rfind(name + "=", 0) == 0) {
+            value = arg.substr(name.size() + 1);
+        }
+    }
+    return value;
+}
+
+Reporting reporting_from(int argc, char** argv) {
+    Reporting reporting;
+    reporting.json_output = raw_option(argc, argv, "--output") == "json";
+    if (raw_option(argc, argv, "--log-format") == "json") reporting.log_format = LogFormat::kJson;
+    if (const auto level = raw_option(argc, argv, "--log-level")) {
+        try {
+            validate_log_level(*level);
+            reporting.log_level = *level;
+        } catch (const UsageError&) {
+            // reported by validation, in the default level
+        }
+    }
+    return reporting;
+}
+
+// With --output json, stdout carries exactly one JSON object on every exit: this one when the
+// run ended before it had a summary to print (bad option, no connection, lock held).
+void print_failure_object(const CommandSpec* spec, const RunContext* run, int code,
+                          const std::string& what, const std::string& hint) {
+    Summary failure;
+    failure["command"] = spec != nullptr ? Summary(spec->full_name()) : Summary(nullptr);
+    if (run != nullptr) {
+        failure["dry_run"] = run->is_dry_run();
+        failure["run_id"] = run->run_id;
+    }
+    failure["status"] = "failed";
+    failure["exit_code"] = code;
+    failure["error"] = what;
+    failure["hint"] = hint.empty() ? Summary(nullptr) : Summary(hint);
+    if (run != nullptr) failure["duration_ms"] = run->elapsed().count();
+    render(failure, OutputFormat::kJson, std::cout);
 }
 
 // The arguments as given, with the value of --database-url redacted, for the begin line.
@@ -90,16 +141,27 @@ std::string os_user() {
     return std::to_string(getuid());
 }
 
+// How a command's execution ended. Errors raised while it runs are reported together with
+// the summary of what it did; library exceptions are translated here, at the boundary.
+struct Outcome {
+    ExitCode code = ExitCode::kSuccess;
+    std::string status = "completed";
+    std::string error;
+    std::string hint;
+};
+
 // The full summary: what the command reports, framed by what every run reports.
 Summary frame_summary(const CommandSpec& spec, const RunContext& run, const Command& command,
-                      const std::string& status, const std::string& error) {
+                      const Outcome& outcome) {
     Summary summary;
     summary["command"] = spec.full_name();
     summary["dry_run"] = run.is_dry_run();
     summary["run_id"] = run.run_id;
     summary.update(command.summary());
-    summary["status"] = status;
-    if (!error.empty()) summary["error"] = error;
+    summary["status"] = outcome.status;
+    summary["exit_code"] = static_cast<int>(outcome.code);
+    if (!outcome.error.empty()) summary["error"] = outcome.error;
+    if (!outcome.hint.empty()) summary["hint"] = outcome.hint;
     summary["duration_ms"] = run.elapsed().count();
     return summary;
 }
@@ -159,7 +221,7 @@ CommandLine build_command_line(CLI::App& app, GlobalArguments& globals) {
 }
 
 Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, char** argv,
-                            int& exit_code) {
+                            const Reporting& reporting, int& exit_code) {
     CommandLine line = build_command_line(app, globals);
     try {
         app.parse(argc, argv);
@@ -167,8 +229,11 @@ Selected parse_command_line(CLI::App& app, GlobalArguments& globals, int argc, c
         if (e.get_exit_code() == 0) {
             exit_code = app.exit(e);
         } else {
-            print_error(e.what(), "run 'ops --help' or 'ops <group> <command> --help'");
+            const std::string hint = "run 'ops --help' or 'ops <group> <command> --help'";
             exit_code = static_cast<int>(ExitCode::kUsage);
+            if (reporting.json_output)
+                print_failure_object(nullptr, nullptr, exit_code, e.what(), hint);
+            report_error(e.what(), hint);
         }
         return {};
     }
@@ -207,23 +272,13 @@ void write_run_metrics(const std::filesystem::path& dir, const CommandSpec& spec
         create_metrics_folder(dir);
         write_file_atomically(file, render_metrics(metrics), kPublicFileMode);
     } catch (const std::exception& e) {
-        std::cerr << "ops: warning: cannot write metrics to " << file.string() << ": " << e.what()
-                  << '\n';
+        spdlog::warn("cannot write metrics to {}: {}", file.string(), e.what());
     }
 }
 
 ExitCode interrupted_code() {
     return stop_signal() == SIGTERM ? ExitCode::kTerminated : ExitCode::kInterrupted;
 }
-
-// How a command's execution ended. Errors raised while it runs are reported together with
-// the summary of what it did; library exceptions are translated here, at the boundary.
-struct Outcome {
-    ExitCode code = ExitCode::kSuccess;
-    std::string status = "completed";
-    std::string error;
-    std::string hint;
-};
 
 Outcome execute_guarded(Command& command, CommandEnv& env) {
     Outcome outcome;
@@ -248,8 +303,7 @@ Outcome execute_guarded(Command& command, CommandEnv& env) {
                    "the summary counts that batch as not committed; run the command again to "
                    "continue"};
     } catch (const pqxx::sql_error& e) {
-        outcome = {ExitCode::kFailure, "failed",
-                   "database error (SQLSTATE " + e.sqlstate() + "): " + e.what(), ""};
+        outcome = {ExitCode::kFailure, "failed", describe_sql_error(e), ""};
     } catch (const std::exception& e) {
         outcome = {ExitCode::kFailure, "failed", e.what(), ""};
     }
@@ -273,20 +327,21 @@ void log_end(const CommandSpec& spec, const RunContext& run, const Outcome& outc
 
 // The one start-up path: config, logging, begin line, connect, lock, execute, run record,
 // summary, end line. Errors before execution (bad options, no connection, lock held) are
-// thrown and leave nothing to summarise.
+// thrown and leave nothing to summarise; run_cli reports them.
 int run_command(const CommandSpec& spec, Command& command, const GlobalArguments& arguments,
                 int argc, char** argv, RunContext& run, Summary& summary_out) {
     const GlobalOptions globals = validate_global_options(arguments);
+    setup_logging(globals.log_level, globals.log_format, run.dry_run);
     command.validate();
     if (spec.traits.generator) {
         CommandEnv env{run, globals, nullptr, {}, check_command_line};
         command.execute(env);
+        summary_out = Summary::object();  // the product is its output
         return static_cast<int>(command.outcome());
     }
-    setup_logging(globals.log_level, globals.log_format, run.dry_run);
     const ResolvedConfig config = resolve_config(globals);
     run.timezone = config.timezone;
-    if (!globals.database_url.empty() && conninfo_has_password(globals.database_url)) {
+    if (!globals.database_url.empty() && conninfo_has_secret(globals.database_url)) {
         spdlog::warn(
             "--database-url carries a password, which other users can read in the process list; "
             "use DATABASE_URL, --env-file or ~/.pgpass instead");
@@ -314,7 +369,7 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
                    check_command_line,
                    &config};
     const Outcome outcome = execute_guarded(command, env);
-    const Summary summary = frame_summary(spec, run, command, outcome.status, outcome.error);
+    const Summary summary = frame_summary(spec, run, command, outcome);
     if (spec.traits.records_run && !run.is_dry_run() && command.changed_data() && session &&
         session->connection().is_open()) {
         record_run(*session, spec, run, summary);
@@ -322,33 +377,49 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
     render(summary, globals.output, std::cout);
     summary_out = summary;
     log_end(spec, run, outcome);
-    if (!outcome.error.empty()) print_error(outcome.error, outcome.hint);
+    if (!outcome.error.empty()) report_error(outcome.error, outcome.hint);
     return static_cast<int>(outcome.code);
+}
+
+// An error that ended the run before it printed a summary: one JSON object on stdout (with
+// --output json), the end line (a generator writes none) and the error on stderr.
+int report_early_failure(const CommandSpec& spec, const RunContext& run, const Reporting& reporting,
+                         ExitCode code, const std::string& what, const std::string& hint) {
+    const int exit_code = static_cast<int>(code);
+    if (reporting.json_output) print_failure_object(&spec, &run, exit_code, what, hint);
+    if (!spec.traits.generator) log_end(spec, run, {code, "failed", what, hint});
+    report_error(what, hint);
+    return exit_code;
 }
 
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+    const Reporting reporting = reporting_from(argc, argv);
+    setup_logging(reporting.log_level, reporting.log_format, DryRun::kNo);
     CLI::App app("ops: keeps the Laravel application's PostgreSQL database healthy", "ops");
     GlobalArguments arguments;
     int parse_exit = 0;
-    Selected selected = parse_command_line(app, arguments, argc, argv, parse_exit);
+    Selected selected = parse_command_line(app, arguments, argc, argv, reporting, parse_exit);
     if (!selected.command) return parse_exit;
     RunContext run{new_run_id(), selected.command->dry_run(), "UTC"};
+    setup_logging(reporting.log_level, reporting.log_format, run.dry_run);
+    const CommandSpec& spec = *selected.spec;
     Summary summary = Summary::object();
     int code = 0;
     try {
-        code = run_command(*selected.spec, *selected.command, arguments, argc, argv, run, summary);
+        code = run_command(spec, *selected.command, arguments, argc, argv, run, summary);
     } catch (const Error& e) {
-        print_error(e.what(), e.hint());
-        code = static_cast<int>(e.code());
+        code = report_early_failure(spec, run, reporting, e.code(), e.what(), e.hint());
+    } catch (const pqxx::sql_error& e) {
+        code = report_early_failure(spec, run, reporting, ExitCode::kFailure, describe_sql_error(e),
+                                    "");
     } catch (const std::exception& e) {
-        print_error(e.what(), "");
-        code = static_cast<int>(ExitCode::kFailure);
+        code = report_early_failure(spec, run, reporting, ExitCode::kFailure, e.what(), "");
     }
     // A dry run leaves the metrics of the last real run as they are.
-    if (!arguments.metrics_dir.empty() && !run.is_dry_run() && !selected.spec->traits.generator) {
-        write_run_metrics(arguments.metrics_dir, *selected.spec, run, code, summary);
+    if (!arguments.metrics_dir.empty() && !run.is_dry_run() && !spec.traits.generator) {
+        write_run_metrics(arguments.metrics_dir, spec, run, code, summary);
     }
     return code;
 }

@@ -62,8 +62,9 @@ GlobalOptions validate_global_options(const GlobalArguments& arguments) {
         throw UsageError("--log-format: expected text or json, got '" + arguments.log_format + "'");
     }
     options.log_format = arguments.log_format == "json" ? LogFormat::kJson : LogFormat::kText;
-    options.statement_timeout = parse_duration(arguments.statement_timeout, "--statement-timeout");
-    options.lock_timeout = parse_duration(arguments.lock_timeout, "--lock-timeout");
+    options.statement_timeout =
+        parse_duration(arguments.statement_timeout, "--statement-timeout", kMaxTimeout);
+    options.lock_timeout = parse_duration(arguments.lock_timeout, "--lock-timeout", kMaxTimeout);
     return options;
 }
 

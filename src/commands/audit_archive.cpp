@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "ops/archive/archive_writer.hpp"
 #include "ops/commands/batch_pool.hpp"
+#include "ops/core/files.hpp"
 #include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
 #include "ops/db/retry.hpp"
 #include "ops/output/progress.hpp"
+#include "ops/queue/laravel_job_payload.hpp"
 
 namespace ops {
 namespace {
@@ -23,6 +27,8 @@ CommandSpec AuditArchiveCommand::spec() {
     CommandSpec spec;
     spec.group = "audit";
     spec.name = "archive";
+    // count, plan id ranges, DELETE ... RETURNING the whole row
+    spec.needs.tables = {{"audit_events", audit_event_columns(), {"SELECT", "DELETE"}}};
     spec.description = "Move old audit events into JSONL files and delete them from the table";
     spec.examples =
         "  ops audit archive --days 90 --dry-run\n"
@@ -61,18 +67,32 @@ void AuditArchiveCommand::validate() {
     limits_.sleep =
         std::chrono::milliseconds(parse_integer(options_.sleep_ms, "--sleep", 0, 3600000));
     if (!options_.max_runtime.empty()) {
-        limits_.max_runtime = parse_duration(options_.max_runtime, "--max-runtime");
+        limits_.max_runtime =
+            parse_duration(options_.max_runtime, "--max-runtime", std::chrono::hours(24 * 365));
+        // 0 would stop before the first batch, leaving an empty file and manifest.
+        if (limits_.max_runtime->count() == 0) {
+            throw UsageError(
+                "--max-runtime: expected a duration above zero such as 90s, 30m or "
+                "2h, got '" +
+                options_.max_runtime + "'");
+        }
     }
     limits_.parallel =
         static_cast<std::size_t>(parse_integer(options_.parallel, "--parallel", 1, 8));
     for (const auto& channel : options_.channels) {
         if (channel.empty()) throw UsageError("--channel: expected a channel name, got ''");
+        // The channel travels as a JSON parameter, and the database holds only UTF-8.
+        if (!is_valid_utf8(channel)) {
+            throw UsageError("--channel: expected a channel name in UTF-8, got bytes that are not");
+        }
     }
     if (options_.dir.empty()) throw UsageError("--dir: expected a folder path, got ''");
     selection_.channels = options_.channels;
 }
 
 void AuditArchiveCommand::execute(CommandEnv& env) {
+    // --max-runtime counts from here: connecting and taking the lock are not work.
+    work_started_ = std::chrono::steady_clock::now();
     resolve_cutoff(*env.session, env.run);
     check_folder(!env.run.is_dry_run());
     plan(*env.session, env.run);
@@ -156,7 +176,7 @@ void AuditArchiveCommand::archive(CommandEnv& env) {
             const std::lock_guard lock(progress_mutex_);
             progress.update(deleted_);
         }
-        if (limits_.sleep.count() > 0 && !should_stop(env.run)) interruptible_sleep(limits_.sleep);
+        if (limits_.sleep.count() > 0 && !should_stop(env.run)) interruptible_sleep(pause());
     }
     pool.wait_all();
     writer.finish();
@@ -196,10 +216,22 @@ void AuditArchiveCommand::count_batch(const ArchivedBatch& batch) {
     }
 }
 
-bool AuditArchiveCommand::should_stop(const RunContext& run) {
+std::chrono::milliseconds AuditArchiveCommand::work_elapsed() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 work_started_);
+}
+
+// The --sleep between batches, cut short where --max-runtime ends.
+std::chrono::milliseconds AuditArchiveCommand::pause() const {
+    if (!limits_.max_runtime) return limits_.sleep;
+    return std::clamp(*limits_.max_runtime - work_elapsed(), std::chrono::milliseconds(0),
+                      limits_.sleep);
+}
+
+bool AuditArchiveCommand::should_stop(const RunContext& /*run*/) {
     if (stop_requested()) return true;
     if (limits_.max_rows && planned_rows_ >= *limits_.max_rows) return true;
-    if (limits_.max_runtime && run.elapsed() >= *limits_.max_runtime) {
+    if (limits_.max_runtime && work_elapsed() >= *limits_.max_runtime) {
         stopped_by_runtime_ = true;
         return true;
     }
@@ -217,7 +249,7 @@ void AuditArchiveCommand::write_manifest(const ArchiveWriter& writer, const RunC
     manifest_.bytes = writer.bytes_on_disk();
     manifest_.sha256 = writer.sha256();
     write_file_atomically(manifest_path_for(writer.path()),
-                          manifest_to_json(manifest_).dump(2) + "\n");
+                          manifest_to_json(manifest_).dump(2) + "\n", kPrivateFileMode);
 }
 
 Summary AuditArchiveCommand::summary() const {

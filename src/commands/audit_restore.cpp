@@ -59,6 +59,11 @@ CommandSpec AuditRestoreCommand::spec() {
     CommandSpec spec;
     spec.group = "audit";
     spec.name = "restore";
+    // ids already present, then INSERT with the archived ids; the foreign keys' referenced
+    // rows looked up; the id sequence advanced past the restored ids (setval)
+    spec.needs.tables = {{"audit_events", audit_event_columns(), {"SELECT", "INSERT"}},
+                         {"tenants", {{"id", kIntegerTypes}}, {"SELECT"}}};
+    spec.needs.sequences = {{"audit_events", "id", {"SELECT", "UPDATE"}}};
     spec.description = "Put archived audit events back into the table, exactly, keeping their ids";
     spec.examples =
         "  ops audit restore --dry-run "

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -11,71 +12,6 @@
 
 namespace ops {
 namespace {
-
-// What the commands need of each table: columns with an accepted type prefix, privileges.
-struct TableNeeds {
-    std::string table;
-    std::vector<std::pair<std::string, std::vector<std::string>>> columns;
-    std::vector<std::string> privileges;
-};
-
-const std::vector<std::string> kInteger = {"bigint", "integer", "smallint"};
-const std::vector<std::string> kText = {"character varying", "text", "character"};
-const std::vector<std::string> kTimestamp = {"timestamp"};
-const std::vector<std::string> kJson = {"json"};
-
-const std::vector<TableNeeds>& table_needs() {
-    static const std::vector<TableNeeds> needs = {
-        {"audit_events",
-         {{"id", kInteger},
-          {"tenant_id", kInteger},
-          {"channel", kText},
-          {"event", kText},
-          {"actor_type", kText},
-          {"subject_type", kText},
-          {"subject_id", kInteger},
-          {"metadata", kJson},
-          {"created_at", kTimestamp},
-          {"updated_at", kTimestamp}},
-         {"SELECT", "INSERT", "DELETE"}},
-        {"wa_messages",
-         {{"id", kInteger},
-          {"tenant_id", kInteger},
-          {"status", kText},
-          {"attempts", kInteger},
-          {"error_code", kText},
-          {"error_message", kText},
-          {"failed_at", kTimestamp},
-          {"updated_at", kTimestamp}},
-         {"SELECT", "UPDATE"}},
-        {"jobs",
-         {{"id", kInteger},
-          {"queue", kText},
-          {"payload", kText},
-          {"attempts", kInteger},
-          {"reserved_at", kInteger},
-          {"available_at", kInteger},
-          {"created_at", kInteger}},
-         {"SELECT", "INSERT"}},
-        {"orders",
-         {{"id", kInteger},
-          {"tenant_id", kInteger},
-          {"status", kText},
-          {"created_at", kTimestamp},
-          {"deleted_at", kTimestamp}},
-         {"SELECT"}},
-        {"quota_usages",
-         {{"tenant_id", kInteger},
-          {"period", kText},
-          {"used", kInteger},
-          {"quota_limit", kInteger},
-          {"reconciled_at", kTimestamp},
-          {"created_at", kTimestamp},
-          {"updated_at", kTimestamp}},
-         {"SELECT", "INSERT", "UPDATE"}},
-    };
-    return needs;
-}
 
 bool type_accepted(const std::string& type, const std::vector<std::string>& prefixes) {
     for (const auto& prefix : prefixes) {
@@ -88,6 +24,24 @@ std::string joined(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
     return out;
+}
+
+bool contains(const std::vector<std::string>& items, const std::string& item) {
+    return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+// The needs of every command doctor speaks for: each command's own declaration, and the run
+// record's for those that leave one.
+std::vector<std::pair<std::string, DatabaseNeeds>> declared_needs(const std::string& only) {
+    std::vector<std::pair<std::string, DatabaseNeeds>> all;
+    for (const CommandSpec& spec : command_table()) {
+        if (!spec.traits.needs_database || spec.traits.generator) continue;
+        if (!only.empty() && spec.full_name() != only) continue;
+        DatabaseNeeds needs = spec.needs;
+        if (spec.traits.records_run) needs = combined(needs, run_record_needs());
+        if (!needs.empty()) all.emplace_back(spec.full_name(), needs);
+    }
+    return all;
 }
 
 }  // namespace
@@ -105,6 +59,8 @@ CommandSpec DoctorCommand::spec() {
         auto command = std::make_unique<DoctorCommand>();
         app.add_option("--dir", command->archive_dir_,
                        "archive folder to check (default storage/app/audit-archives)");
+        app.add_option("--for", command->only_,
+                       "check only what this command needs, such as 'wa redrive-failed'");
         return command;
     };
     return spec;
@@ -112,38 +68,134 @@ CommandSpec DoctorCommand::spec() {
 
 void DoctorCommand::validate() {
     if (archive_dir_.empty()) throw UsageError("--dir: expected a folder path, got ''");
+    if (!only_.empty() && declared_needs(only_).empty()) {
+        std::vector<std::string> names;
+        for (const auto& [name, needs] : declared_needs("")) names.push_back(name);
+        throw UsageError("--for: expected a command that uses the database (" + joined(names) +
+                         "), got '" + only_ + "'");
+    }
 }
 
+// Each check names what is missing and which commands it stops. Further reports (each in its
+// own source file) are one line each at the end.
 void DoctorCommand::execute(CommandEnv& env) {
     server_version_ = env.session->server_version();
     pooler_ = report_pooler(env);
     ReadTransaction tx(*env.session);
     SchemaRepository schema(tx);
     role_ = schema.current_role();
+    const auto commands = declared_needs(only_);
+    DatabaseNeeds all;
+    for (const auto& [name, needs] : commands) all = combined(all, needs);
+    check_tables(schema, all, commands);
+    check_sequences(schema, all, commands);
+    check_roles(schema, all, commands);
+    if (only_.empty() || only_ == "audit archive") check_archive_folder();
+    if (only_.empty() || only_ == "wa redrive-failed") {
+        queue_ = doctor_queue_report(
+            tx, env.config,
+            [this](const std::string& n, const std::string& p) { add_check(n, p); });
+    }
+}
+
+// "DELETE (audit archive)": a missing privilege and who needs it.
+std::string DoctorCommand::needed_by(const Commands& commands, const std::string& what,
+                                     const std::function<bool(const DatabaseNeeds&)>& uses) {
+    std::vector<std::string> names;
+    for (const auto& [name, needs] : commands) {
+        if (uses(needs)) {
+            names.push_back(name);
+            blocked_[name].push_back(what);
+        }
+    }
+    return what + " (" + joined(names) + ")";
+}
+
+void DoctorCommand::check_tables(SchemaRepository& schema, const DatabaseNeeds& all,
+                                 const Commands& commands) {
     std::vector<std::string> tables;
-    for (const auto& needs : table_needs()) tables.push_back(needs.table);
+    for (const auto& need : all.tables) tables.push_back(need.table);
     std::map<std::pair<std::string, std::string>, std::string> types;
     for (const auto& column : schema.columns_of(tables))
         types[{column.table, column.column}] = column.type;
-
-    for (const auto& needs : table_needs()) {
+    for (const auto& need : all.tables) {
+        if (need.optional && !schema.table_exists(need.table)) continue;
+        const auto uses_table = [&](const DatabaseNeeds& n) {
+            return std::any_of(n.tables.begin(), n.tables.end(),
+                               [&](const TableNeed& t) { return t.table == need.table; });
+        };
         std::vector<std::string> problems;
-        for (const auto& [column, accepted] : needs.columns) {
-            const auto it = types.find({needs.table, column});
+        for (const auto& column : need.columns) {
+            const auto it = types.find({need.table, column.name});
             if (it == types.end()) {
-                problems.push_back("column " + column + " is missing");
-            } else if (!type_accepted(it->second, accepted)) {
-                problems.push_back("column " + column + " is " + it->second + ", expected " +
-                                   joined(accepted));
+                problems.push_back(
+                    needed_by(commands, "column " + need.table + "." + column.name + " is missing",
+                              uses_table));
+            } else if (!type_accepted(it->second, column.types)) {
+                problems.push_back(needed_by(commands,
+                                             "column " + need.table + "." + column.name + " is " +
+                                                 it->second + ", expected " + joined(column.types),
+                                             uses_table));
             }
         }
-        const auto missing = schema.missing_privileges(needs.table, needs.privileges);
-        if (!missing.empty()) problems.push_back("role " + role_ + " lacks " + joined(missing));
-        add_check("table " + needs.table, joined(problems));
+        std::vector<std::string> missing = schema.missing_privileges(need.table, need.privileges);
+        if (need.owner && !schema.owns(need.table)) missing.push_back("ownership");
+        for (const auto& privilege : missing) {
+            problems.push_back(needed_by(
+                commands, "role " + role_ + " lacks " + privilege + " on " + need.table,
+                [&](const DatabaseNeeds& n) {
+                    return std::any_of(n.tables.begin(), n.tables.end(), [&](const TableNeed& t) {
+                        return t.table == need.table && (contains(t.privileges, privilege) ||
+                                                         (privilege == "ownership" && t.owner));
+                    });
+                }));
+        }
+        add_check("table " + need.table, joined(problems));
     }
-    check_archive_folder();
-    queue_ = doctor_queue_report(
-        tx, env.config, [this](const std::string& n, const std::string& p) { add_check(n, p); });
+}
+
+void DoctorCommand::check_sequences(SchemaRepository& schema, const DatabaseNeeds& all,
+                                    const Commands& commands) {
+    for (const auto& need : all.sequences) {
+        const SequenceAccess access =
+            schema.sequence_access(need.table, need.column, need.privileges);
+        const std::string name =
+            access.sequence.empty() ? need.table + "." + need.column : access.sequence;
+        std::vector<std::string> problems;
+        const auto uses = [&](const std::string& privilege) {
+            return [&, privilege](const DatabaseNeeds& n) {
+                return std::any_of(
+                    n.sequences.begin(), n.sequences.end(), [&](const SequenceNeed& s) {
+                        return s.table == need.table && s.column == need.column &&
+                               (privilege.empty() || contains(s.privileges, privilege));
+                    });
+            };
+        };
+        if (access.sequence.empty()) {
+            problems.push_back(
+                needed_by(commands, "no sequence gives " + name + " its values", uses("")));
+        }
+        for (const auto& privilege : access.missing) {
+            problems.push_back(needed_by(commands,
+                                         "role " + role_ + " lacks " + privilege + " on " + name,
+                                         uses(privilege)));
+        }
+        add_check("sequence " + name, joined(problems));
+    }
+}
+
+void DoctorCommand::check_roles(SchemaRepository& schema, const DatabaseNeeds& all,
+                                const Commands& commands) {
+    if (all.roles.empty()) return;
+    const auto missing = schema.missing_roles(all.roles);
+    for (const auto& role : all.roles) {
+        std::string problem;
+        if (contains(missing, role)) {
+            problem = needed_by(commands, "role " + role_ + " is not a member of " + role,
+                                [&](const DatabaseNeeds& n) { return contains(n.roles, role); });
+        }
+        add_check("membership of " + role, problem);
+    }
 }
 
 void DoctorCommand::check_archive_folder() {
@@ -178,6 +230,13 @@ Summary DoctorCommand::summary() const {
     s["role"] = role_;
     s["pooler"] = pooler_;
     s["checks"] = checks_;
+    Summary commands = Summary::object();
+    for (const auto& [name, needs] : declared_needs(only_)) {
+        const auto it = blocked_.find(name);
+        commands[name] =
+            it == blocked_.end() ? std::string("ready") : "not ready: " + joined(it->second);
+    }
+    s["commands"] = commands;
     s["queue"] = queue_;
     s["problems"] = problems_;
     return s;

@@ -41,6 +41,27 @@ CommandSpec QuotaReconcileCommand::spec() {
     CommandSpec spec;
     spec.group = "quota";
     spec.name = "reconcile";
+    // every tenant, their orders counted, quota rows locked, inserted and updated
+    spec.needs.tables = {
+        {"tenants", {{"id", kIntegerTypes}}, {"SELECT"}},
+        {"orders",
+         {{"id", kIntegerTypes},
+          {"tenant_id", kIntegerTypes},
+          {"status", kTextTypes},
+          {"created_at", kTimestampTypes},
+          {"deleted_at", kTimestampTypes}},
+         {"SELECT"}},
+        {"quota_usages",
+         {{"tenant_id", kIntegerTypes},
+          {"period", kTextTypes},
+          {"used", kIntegerTypes},
+          {"quota_limit", kIntegerTypes},
+          {"reconciled_at", kTimestampTypes},
+          {"created_at", kTimestampTypes},
+          {"updated_at", kTimestampTypes}},
+         {"SELECT", "INSERT", "UPDATE"}},
+    };
+    spec.needs.sequences = {{"quota_usages", "id", {"USAGE"}}};
     spec.description =
         "Recompute one month of quota_usages.used from the orders, exactly, while traffic goes on";
     spec.examples =

@@ -31,7 +31,9 @@ void ScheduleCrontabCommand::validate() {
 }
 
 void ScheduleCrontabCommand::execute(CommandEnv& env) {
-    std::cout << render_crontab(schedule_.resolve(env), install_.resolve(env.globals));
+    const std::string crontab =
+        render_crontab(schedule_.resolve(env), install_.resolve(env.globals));
+    print_product(env, "schedule crontab", {{"crontab", crontab}}, crontab);
 }
 
 }  // namespace ops

@@ -26,7 +26,12 @@ CommandSpec ScheduleListCommand::spec() {
 void ScheduleListCommand::validate() { schedule_.validate(); }
 
 void ScheduleListCommand::execute(CommandEnv& env) {
-    render(schedule_table(schedule_.resolve(env)), env.globals.output, std::cout);
+    const Summary table = schedule_table(schedule_.resolve(env));
+    if (env.globals.output == OutputFormat::kText) {
+        render(table, OutputFormat::kText, std::cout);
+    } else {
+        print_product(env, "schedule list", table, "");
+    }
 }
 
 }  // namespace ops

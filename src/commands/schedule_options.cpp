@@ -1,11 +1,17 @@
 #include "ops/commands/schedule_options.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
+#include <iostream>
 #include <regex>
+
+#include "ops/core/text.hpp"
 
 namespace ops {
 
 void require_absolute(const std::string& path, const std::string& option) {
+    refuse_control_characters(path, option);
     if (path.empty() || path.front() != '/') {
         throw UsageError(option +
                          ": expected an absolute path (scheduled runs start in another "
@@ -30,9 +36,52 @@ void ScheduleOptions::validate() const {
     require_absolute(overrides_.archive_dir, "--archive-dir");
 }
 
+void print_product(const CommandEnv& env, const std::string& command, Summary product,
+                   const std::string& text) {
+    if (env.globals.output == OutputFormat::kText) {
+        std::cout << text;
+        return;
+    }
+    Summary framed;
+    framed["command"] = command;
+    framed["status"] = "completed";
+    framed["exit_code"] = 0;
+    framed.update(product);
+    render(framed, OutputFormat::kJson, std::cout);
+}
+
+namespace {
+
+// Every word of a scheduled command line lands in a crontab line or an ExecStart=: a newline
+// would start another entry or directive there.
+void check_job_words(const ScheduledJob& job) {
+    const std::vector<std::string> words = job.arguments();
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        refuse_control_characters(words[i],
+                                  "job " + job.name + " (--options or the schedule file)");
+        const bool url = words[i] == "--database-url" && i + 1 < words.size();
+        if (url && conninfo_has_secret(words[i + 1])) {
+            spdlog::warn(
+                "job {}: --database-url carries a password, which this generated file and the "
+                "process list show to other users; use the --env-file it reads instead",
+                job.name);
+        }
+        if (words[i].rfind("--database-url=", 0) == 0 && conninfo_has_secret(words[i].substr(15))) {
+            spdlog::warn(
+                "job {}: --database-url carries a password, which this generated file "
+                "and the process list show to other users; use the --env-file it reads "
+                "instead",
+                job.name);
+        }
+    }
+}
+
+}  // namespace
+
 std::vector<ScheduledJob> ScheduleOptions::resolve(const CommandEnv& env) const {
     std::vector<ScheduledJob> jobs = resolve_schedule(overrides_);
     for (const auto& job : jobs) {
+        check_job_words(job);
         try {
             env.check_command_line(job.arguments());
         } catch (const UsageError& e) {
@@ -58,6 +107,8 @@ void InstallOptions::attach(CLI::App& app, bool with_log_dir, bool with_user) {
 void InstallOptions::validate() const {
     if (!bin_.empty()) require_absolute(bin_, "--bin");
     require_absolute(log_dir_, "--log-dir");
+    refuse_control_characters(bin_, "--bin");
+    refuse_control_characters(log_dir_, "--log-dir");
     static const std::regex kUser("^[a-z_][a-z0-9_-]*$");
     if (!std::regex_match(user_, kUser)) {
         throw UsageError("--user: expected a system account name such as 'ops', got '" + user_ +

@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "ops/archive/archive_writer.hpp"
+#include "ops/core/files.hpp"
 
 namespace ops {
 
@@ -41,15 +41,19 @@ void ScheduleSystemdCommand::execute(CommandEnv& env) {
     const std::filesystem::path dir = unit_dir_;
     std::error_code error;
     std::filesystem::create_directories(dir, error);
+    Summary files = Summary::array();
+    std::string listing;
     for (const auto& unit : units) {
         try {
-            write_file_atomically(dir / unit.name, unit.text);
+            write_file_atomically(dir / unit.name, unit.text, kPublicFileMode);
         } catch (const std::exception& e) {
             throw RunFailure("--unit-dir: cannot write " + (dir / unit.name).string() + ": " +
                              e.what());
         }
-        std::cout << (dir / unit.name).string() << '\n';
+        files.push_back((dir / unit.name).string());
+        listing += (dir / unit.name).string() + '\n';
     }
+    print_product(env, "schedule systemd", {{"unit_dir", dir.string()}, {"files", files}}, listing);
 }
 
 }  // namespace ops

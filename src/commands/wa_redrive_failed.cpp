@@ -55,6 +55,10 @@ void choose_reasons(const std::vector<std::string>& given, bool include_permanen
     std::set<std::string> seen;
     for (const auto& code : given) {
         if (code.empty()) throw UsageError("--reason: expected a reason code, got ''", known);
+        if (!is_valid_utf8(code)) {
+            throw UsageError("--reason: expected a reason code in UTF-8, got bytes that are not",
+                             known);
+        }
         if (!seen.insert(code).second) continue;
         const ReasonKind kind = code == kNoReason ? ReasonKind::kUnknown : classify_reason(code);
         if (kind != ReasonKind::kTransient && !include_permanent) {
@@ -126,6 +130,47 @@ CommandSpec WaRedriveFailedCommand::spec() {
     CommandSpec spec;
     spec.group = "wa";
     spec.name = "redrive-failed";
+    // plan and lock the messages, requeue them, insert their jobs (ids reserved with
+    // nextval) and one audit event each (ids from the column default); read the application's
+    // newest job (in jobs or failed_jobs, when that exists) not redriven by ops
+    // (the queue table is configurable, DB_QUEUE_TABLE: this declares Laravel's default, jobs)
+    spec.needs.tables = {
+        {"wa_messages",
+         {{"id", kIntegerTypes},
+          {"tenant_id", kIntegerTypes},
+          {"status", kTextTypes},
+          {"attempts", kIntegerTypes},
+          {"error_code", kTextTypes},
+          {"error_message", kTextTypes},
+          {"failed_at", kTimestampTypes},
+          {"updated_at", kTimestampTypes}},
+         {"SELECT", "UPDATE"}},
+        {"jobs",
+         {{"id", kIntegerTypes},
+          {"queue", kTextTypes},
+          {"payload", kTextTypes},
+          {"attempts", kIntegerTypes},
+          {"reserved_at", kIntegerTypes},
+          {"available_at", kIntegerTypes},
+          {"created_at", kIntegerTypes}},
+         {"SELECT", "INSERT"}},
+        {"audit_events",
+         {{"channel", kTextTypes},
+          {"event", kTextTypes},
+          {"actor_type", kTextTypes},
+          {"subject_type", kTextTypes},
+          {"subject_id", kIntegerTypes},
+          {"metadata", kJsonTypes},
+          {"created_at", kTimestampTypes},
+          {"updated_at", kTimestampTypes}},
+         {"SELECT", "INSERT"}},  // SELECT: which jobs ops itself redrove (the payload form)
+        {"failed_jobs",
+         {{"id", kIntegerTypes}, {"payload", kTextTypes}, {"failed_at", kTimestampTypes}},
+         {"SELECT"},
+         false,
+         true},
+    };
+    spec.needs.sequences = {{"jobs", "id", {"USAGE"}}, {"audit_events", "id", {"USAGE"}}};
     spec.description =
         "Queue failed WhatsApp messages with a transient reason again as SendWaMessageJob";
     spec.examples =
@@ -186,7 +231,7 @@ void WaRedriveFailedCommand::validate() {
         } catch (const UsageError&) {
         }
         try {
-            return {std::nullopt, parse_duration(text, option)};
+            return {std::nullopt, parse_duration(text, option, kMaxAgo)};
         } catch (const UsageError&) {
         }
         throw UsageError(option +
@@ -340,8 +385,9 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         ReadTransaction tx(*env.session);
         WaMessageRepository messages(tx, queue_.table);
         jobs_id_sequence_ = messages.jobs_id_sequence();
-        // One start for every batch's --rate indices, fixed before the first batch.
-        if (limits_.rate) rate_start_ = messages.epoch_now();
+        // One start for every batch's --rate indices, fixed before the first batch, after the
+        // jobs earlier runs left waiting on the queue.
+        if (limits_.rate) rate_start_ = messages.rate_start(queue_name());
     });
     BatchPool pool(env, limits_.parallel);
     std::int64_t after_id = 0;

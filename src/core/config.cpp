@@ -112,13 +112,17 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
     return config;
 }
 
-bool conninfo_has_password(const std::string& conninfo) {
+// libpq marks the options it treats as secret (password, sslpassword, and any it adds later)
+// with dispchar '*', the flag its own connection dialogs use to hide them.
+bool is_secret_option(const PQconninfoOption& option) {
+    return option.dispchar != nullptr && std::string_view(option.dispchar) == "*";
+}
+
+bool conninfo_has_secret(const std::string& conninfo) {
     const auto options = parse_conninfo(conninfo);
     if (!options) return false;
     for (auto* o = options.get(); o->keyword != nullptr; ++o) {
-        if (std::string_view(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') {
-            return true;
-        }
+        if (is_secret_option(*o) && o->val != nullptr && *o->val != '\0') return true;
     }
     return false;
 }
@@ -130,9 +134,9 @@ std::string redact_conninfo(const std::string& conninfo) {
     std::string out;
     for (auto* o = options.get(); o->keyword != nullptr; ++o) {
         if (o->val == nullptr || *o->val == '\0') continue;
-        const std::string_view keyword(o->keyword);
         if (!out.empty()) out += ' ';
-        out += std::string(keyword) + "=" + (keyword == "password" ? "***" : o->val);
+        out += std::string(o->keyword) + "=" +
+               (is_secret_option(*o) ? std::string("***") : std::string(o->val));
     }
     return out;
 }
@@ -140,8 +144,17 @@ std::string redact_conninfo(const std::string& conninfo) {
 bool is_known_timezone(const std::string& name) {
     static const std::regex kName("^[A-Za-z][A-Za-z0-9_+\\-]*(/[A-Za-z0-9_+\\-]+)*$");
     if (!std::regex_match(name, kName)) return false;
+    const std::filesystem::path file = "/usr/share/zoneinfo/" + name;
     std::error_code ec;
-    return std::filesystem::is_regular_file("/usr/share/zoneinfo/" + name, ec);
+    if (!std::filesystem::is_regular_file(file, ec)) return false;
+    // The folder also holds text files (leapseconds, zone.tab, tzdata.zi) and the right/
+    // zones, whose leap seconds PostgreSQL refuses: a zone is a TZif file without leap
+    // seconds (the 32-bit header's leapcnt, big-endian at offset 28).
+    std::ifstream in(file, std::ios::binary);
+    unsigned char header[44] = {};
+    if (!in.read(reinterpret_cast<char*>(header), sizeof header)) return false;
+    if (std::string_view(reinterpret_cast<const char*>(header), 4) != "TZif") return false;
+    return header[28] == 0 && header[29] == 0 && header[30] == 0 && header[31] == 0;
 }
 
 }  // namespace ops

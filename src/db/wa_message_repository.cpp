@@ -148,6 +148,17 @@ std::vector<ReasonMessageCount> WaMessageRepository::count_left_alone(
     return counts;
 }
 
+std::int64_t WaMessageRepository::rate_start(const std::string& queue) {
+    return tx_
+        .exec_params1(
+            "SELECT greatest(floor(extract(epoch FROM now()))::bigint, "
+            "                coalesce(max(available_at)::bigint + 1, 0)) "
+            "FROM " +
+                jobs_ + " WHERE queue = $1 AND reserved_at IS NULL AND position($2 IN payload) > 0",
+            queue, kJobClassMarker)[0]
+        .as<std::int64_t>();
+}
+
 std::int64_t WaMessageRepository::epoch_now() {
     return tx_.exec1("SELECT floor(extract(epoch FROM now()))::bigint")[0].as<std::int64_t>();
 }

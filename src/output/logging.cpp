@@ -2,7 +2,6 @@
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -11,9 +10,19 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/core/errors.hpp"
+#include "ops/core/text.hpp"
 
 namespace ops {
 namespace {
+
+std::string utc_stamp(std::chrono::system_clock::time_point when) {
+    const auto time = std::chrono::system_clock::to_time_t(when);
+    char stamp[32];
+    std::tm utc{};
+    gmtime_r(&time, &utc);
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return stamp;
+}
 
 // One JSON object a line, for log shippers. The message is escaped by nlohmann, not by hand.
 class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
@@ -22,13 +31,8 @@ class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
 
   protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
-        const auto time = std::chrono::system_clock::to_time_t(msg.time);
-        char stamp[32];
-        std::tm utc{};
-        gmtime_r(&time, &utc);
-        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
         nlohmann::ordered_json line;
-        line["time"] = stamp;
+        line["time"] = utc_stamp(msg.time);
         line["level"] = spdlog::level::to_string_view(msg.level).data();
         if (dry_run_) line["dry_run"] = true;
         line["message"] = std::string(msg.payload.begin(), msg.payload.end());
@@ -42,6 +46,22 @@ class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
     bool dry_run_;
 };
 
+// Text lines for people, one event a line: control characters in the message (a channel name
+// with a newline, an escape sequence) are escaped, so a value can never forge a log line.
+class EscapingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        const std::string_view payload(msg.payload.data(), msg.payload.size());
+        const std::string escaped = escape_control(payload);
+        spdlog::details::log_msg safe = msg;
+        safe.payload = spdlog::string_view_t(escaped.data(), escaped.size());
+        spdlog::memory_buf_t line;
+        formatter_->format(safe, line);
+        std::fwrite(line.data(), 1, line.size(), stderr);
+    }
+    void flush_() override { std::fflush(stderr); }
+};
+
 }  // namespace
 
 void validate_log_level(const std::string& level) {
@@ -53,13 +73,20 @@ void validate_log_level(const std::string& level) {
                      level + "'");
 }
 
+namespace {
+LogFormat g_format = LogFormat::kText;
+bool g_dry_run = false;
+}  // namespace
+
 void setup_logging(const std::string& level, LogFormat format, DryRun dry_run) {
     const bool dry = dry_run == DryRun::kYes;
+    g_format = format;
+    g_dry_run = dry;
     spdlog::sink_ptr sink;
     if (format == LogFormat::kJson) {
         sink = std::make_shared<JsonStderrSink>(dry);
     } else {
-        sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+        sink = std::make_shared<EscapingStderrSink>();
         sink->set_pattern(std::string("%Y-%m-%d %H:%M:%S %^%l%$: ") + (dry ? "[DRY-RUN] " : "") +
                           "%v");
     }
@@ -67,6 +94,30 @@ void setup_logging(const std::string& level, LogFormat format, DryRun dry_run) {
     logger->set_level(spdlog::level::from_str(level));
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(logger);
+}
+
+}  // namespace ops
+
+namespace ops {
+
+// Printed whatever --log-level says: the reason for a non-zero exit is never filtered out.
+void report_error(const std::string& what, const std::string& hint) {
+    std::string text;
+    if (g_format == LogFormat::kJson) {
+        nlohmann::ordered_json line;
+        line["time"] = utc_stamp(std::chrono::system_clock::now());
+        line["level"] = "error";
+        if (g_dry_run) line["dry_run"] = true;
+        line["message"] = "ops: error: " + what;
+        line["error"] = what;
+        if (!hint.empty()) line["hint"] = hint;
+        text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    } else {
+        text = "ops: error: " + escape_control(what) + "\n";
+        if (!hint.empty()) text += "HINT: " + escape_control(hint) + "\n";
+    }
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
 }
 
 }  // namespace ops

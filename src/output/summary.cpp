@@ -4,12 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "ops/core/text.hpp"
+
 namespace ops {
 namespace {
 
 std::string scalar_text(const Summary& value) {
     if (value.is_null()) return "-";
-    if (value.is_string()) return value.get<std::string>();
+    // A value from outside (a channel name) must not start a line of its own.
+    if (value.is_string()) return escape_control(value.get<std::string>());
     if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
     if (value.is_array() && value.empty()) return "(none)";
     if (value.is_object() && value.empty()) return "(none)";
@@ -76,7 +79,8 @@ void render_table(const Summary& rows, std::ostream& out, const std::string& ind
 void render_object(const Summary& object, std::ostream& out, const std::string& indent,
                    std::size_t max_rows) {
     const std::size_t width = key_width(object) + 2;
-    for (const auto& [key, value] : object.items()) {
+    for (const auto& [raw_key, value] : object.items()) {
+        const std::string key = escape_control(raw_key);  // keys can be channel names
         out << indent;
         if (is_flat(value) || value.empty()) {
             pad(out, key, width);

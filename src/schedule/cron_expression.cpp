@@ -61,7 +61,34 @@ CronExpression CronExpression::parse(const std::string& text, const std::string&
         expression.fields_[field] = parse_field(words[field], field, source);
         expression.text_ += (field == 0 ? "" : " ") + words[field];
     }
+    expression.check_fires();
     return expression;
+}
+
+// cron joins the day fields with OR unless one of them starts with '*': then only the day of
+// month and the month together decide, and '31 in February' would never fire.
+void CronExpression::check_fires() const {
+    constexpr std::array<int, 13> kLongestMonth = {0,  31, 29, 31, 30, 31, 30,
+                                                   31, 31, 30, 31, 30, 31};
+    const auto values = [&](int field) {
+        std::array<bool, 32> set{};
+        for (const Item& item : fields_[field]) {
+            for (int v = item.first; v <= item.last; v += item.step) set[v] = true;
+        }
+        return set;
+    };
+    const bool dow_star = fields_[kDayOfWeek].front().any;
+    const bool dom_star = fields_[kDayOfMonth].front().any;
+    if (!dow_star || dom_star) return;
+    const auto days = values(kDayOfMonth);
+    const auto months = values(kMonth);
+    for (int month = 1; month <= 12; ++month) {
+        for (int day = 1; months[month] && day <= kLongestMonth[month]; ++day) {
+            if (days[day]) return;
+        }
+    }
+    throw UsageError(source_ + ": '" + text_ +
+                     "' never fires: no month it names has the day of month it names");
 }
 
 CronExpression::Field CronExpression::parse_field(const std::string& text, int field,

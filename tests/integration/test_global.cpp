@@ -156,8 +156,9 @@ TEST_CASE("doctor passes on the application schema and names what is missing") {
     db.exec("ALTER TABLE jobs ALTER COLUMN available_at TYPE text");
     result = run_ops({"doctor", "--dir", (dir.path() / "archives").string()}, db.env());
     CHECK(result.exit_code == 1);
-    CHECK(result.out.find("column error_code is missing") != std::string::npos);
-    CHECK(result.out.find("column available_at is text") != std::string::npos);
+    CHECK(result.out.find("column wa_messages.error_code is missing (wa redrive-failed)") !=
+          std::string::npos);
+    CHECK(result.out.find("column jobs.available_at is text") != std::string::npos);
 }
 
 TEST_CASE("doctor reports an archive folder that is a file") {
@@ -228,6 +229,12 @@ TEST_CASE("doctor names the privileges the connected role lacks") {
                                 {{"DATABASE_URL", url}});
     CHECK(result.exit_code == 1);
     const auto summary = result.json();
-    CHECK(summary["problems"] == 4);
-    CHECK(result.out.find("role ops_reader lacks INSERT, DELETE") != std::string::npos);
+    // Four tables it cannot write, and three sequences it cannot take ids from.
+    CHECK(summary["problems"] == 7);
+    CHECK(result.out.find("role ops_reader lacks DELETE on audit_events (audit archive)") !=
+          std::string::npos);
+    CHECK(
+        result.out.find("role ops_reader lacks USAGE on public.jobs_id_seq (wa redrive-failed)") !=
+        std::string::npos);
+    CHECK(summary["commands"]["quota reconcile"].get<std::string>().rfind("not ready", 0) == 0);
 }

@@ -777,3 +777,32 @@ TEST_CASE("wa redrive-failed: bad input exits 2 and names the option") {
     CHECK(allowed.json()["reasons"] == nlohmann::json::array({injection}));
     CHECK(table_snapshot(db) == before);
 }
+
+TEST_CASE("wa redrive-failed: --rate holds across runs, and other job classes do not delay it") {
+    TestDatabase db;
+    seed_tenants(db);
+    add_transient_failures(db, 20);
+    // Another class's job waiting on the same queue far ahead: not ours to space after.
+    db.exec(
+        "INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) "
+        "SELECT 'default', '{\"displayName\":\"App\\\\Jobs\\\\OtherJob\",\"commandName\":"
+        "\"App\\\\Jobs\\\\OtherJob\"}', 0, NULL, e + 100000, e "
+        "FROM (SELECT floor(extract(epoch FROM now()))::integer AS e) AS now");
+    const auto first = run_ops(
+        {"--output", "json", "wa", "redrive-failed", "--rate", "5", "--limit", "10"}, db.env());
+    REQUIRE(first.exit_code == 0);
+    // A rerun at once (as after a kill, or a manual run after the scheduled one).
+    const auto second =
+        run_ops({"--output", "json", "wa", "redrive-failed", "--rate", "5"}, db.env());
+    REQUIRE(second.exit_code == 0);
+    CHECK(second.json()["redriven"] == 10);
+    const auto first_last = first.json()["rate"]["last_available_at"].get<std::int64_t>();
+    const auto second_start = second.json()["rate"]["first_available_at"].get<std::int64_t>();
+    CHECK(second_start == first_last + 1);
+    // Over both runs, no second has more than 5 of our jobs becoming available.
+    CHECK(db.count(std::string("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM jobs "
+                               "WHERE ") +
+                   kJobMessageId + " IS NOT NULL GROUP BY available_at) AS per_second") == 5);
+    CHECK(db.count(std::string("SELECT count(*) FROM jobs WHERE ") + kJobMessageId +
+                   " IS NOT NULL") == 20);
+}

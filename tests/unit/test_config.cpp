@@ -36,7 +36,7 @@ TEST_CASE("env DB_* settings become a quoted conninfo") {
                            {"DB_PASSWORD", "it's\\secret"}};
     const std::string conninfo = conninfo_from_env(env);
     CHECK(conninfo == "host='h' port='5433' dbname='app db' user='u' password='it\\'s\\\\secret'");
-    CHECK(conninfo_has_password(conninfo));
+    CHECK(conninfo_has_secret(conninfo));
     CHECK(redact_conninfo(conninfo).find("secret") == std::string::npos);
 }
 
@@ -49,8 +49,19 @@ TEST_CASE("redaction hides passwords in URIs and key=value strings") {
           std::string::npos);
     CHECK(redact_conninfo("host=db password=s3cret").find("s3cret") == std::string::npos);
     CHECK(redact_conninfo("postgresql://app@db/shop").find("***") == std::string::npos);
-    CHECK_FALSE(conninfo_has_password("postgresql://app@db/shop"));
-    CHECK(conninfo_has_password("postgresql://app:x@db/shop"));
+    CHECK_FALSE(conninfo_has_secret("postgresql://app@db/shop"));
+    CHECK(conninfo_has_secret("postgresql://app:x@db/shop"));
+}
+
+TEST_CASE("redaction hides every option libpq calls secret, sslpassword included") {
+    const std::string key_value = "host=db sslpassword=k3y-pass sslmode=require";
+    CHECK(redact_conninfo(key_value).find("k3y-pass") == std::string::npos);
+    CHECK(redact_conninfo(key_value).find("sslpassword=***") != std::string::npos);
+    CHECK(redact_conninfo(key_value).find("sslmode=require") != std::string::npos);
+    const std::string uri = "postgresql://app@db/shop?sslpassword=k3y-pass";
+    CHECK(redact_conninfo(uri).find("k3y-pass") == std::string::npos);
+    CHECK(conninfo_has_secret(uri));
+    CHECK_FALSE(conninfo_has_secret("host=db sslmode=require"));
 }
 
 TEST_CASE("connection precedence: flag, DATABASE_URL, env file, libpq defaults") {

@@ -58,20 +58,9 @@ class ArchiveWriter {
     bool folder_synced_ = false;
     bool finished_ = false;
     bool failed_ = false;  // after a failed write the file may end mid-line: append nothing more
+    std::string first_error_;  // what failed first, reported again by every later use
+    std::string first_hint_;
     Sha256 digest_;
 };
-
-// Modes of the files ops creates: metrics hold counts that node_exporter (its own user)
-// must read; archive data and manifests hold application data and stay unreadable by others.
-constexpr mode_t kPublicFileMode = 0644;
-constexpr mode_t kPrivateFileMode = 0640;
-
-// Writes `content` to `path` atomically: a temporary file, fsync, rename, folder fsync. The
-// file's mode is exactly `mode`, whatever the umask.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content,
-                           mode_t mode = kPrivateFileMode);
-
-// Fsyncs a folder so that a file created or renamed in it survives a power loss.
-void sync_folder(const std::filesystem::path& folder);
 
 }  // namespace ops

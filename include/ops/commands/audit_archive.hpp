@@ -60,6 +60,8 @@ class AuditArchiveCommand : public Command {
     void archive_range(Session& session, const IdRange& range, class ArchiveWriter& writer);
     void count_batch(const ArchivedBatch& batch);
     bool should_stop(const RunContext& run);
+    std::chrono::milliseconds work_elapsed() const;
+    std::chrono::milliseconds pause() const;
     void write_manifest(const class ArchiveWriter& writer, const RunContext& run);
 
     Options options_;
@@ -75,6 +77,7 @@ class AuditArchiveCommand : public Command {
     std::map<std::string, std::int64_t> deleted_by_channel_;
     Manifest manifest_;
     bool stopped_by_runtime_ = false;
+    std::chrono::steady_clock::time_point work_started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace ops

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/commands/needs.hpp"
 #include "ops/core/config.hpp"
 #include "ops/core/errors.hpp"
 #include "ops/core/run_context.hpp"
@@ -65,6 +66,9 @@ struct CommandSpec {
     std::string description;
     std::string examples;
     CommandTraits traits;
+    // What it uses in the database; `ops doctor` checks it (with the run record's needs when
+    // traits.records_run).
+    DatabaseNeeds needs;
     // Adds the command's options to its CLI11 subcommand and returns the command bound to them.
     std::function<std::unique_ptr<Command>(CLI::App&)> attach;
 

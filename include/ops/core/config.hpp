@@ -55,10 +55,12 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
 std::string conninfo_from_env(const EnvValues& env, const GetEnv& getenv = process_env,
                               const std::optional<LaravelVersion>& version = std::nullopt);
 
-// True when a URI or key=value conninfo carries a password.
-bool conninfo_has_password(const std::string& conninfo);
+// True when a URI or key=value conninfo carries a password or another option libpq treats as
+// secret (sslpassword, ...).
+bool conninfo_has_secret(const std::string& conninfo);
 
-// The conninfo with its password replaced by "***", fit for logs and errors.
+// The conninfo as key='value' pairs with every secret option's value replaced by "***", fit for
+// logs and errors.
 std::string redact_conninfo(const std::string& conninfo);
 
 // A timezone name known to the system's tz database (e.g. "Asia/Jakarta", "UTC").

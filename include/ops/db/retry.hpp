@@ -7,6 +7,8 @@
 #include <string_view>
 #include <thread>
 
+#include "ops/db/sql_error.hpp"
+
 namespace ops {
 
 // Deadlock, serialization failure or lock timeout: the batch can simply run again.
@@ -24,7 +26,7 @@ auto retry_transient(std::string_view what, Batch&& batch) -> decltype(batch()) 
         } catch (const pqxx::sql_error& error) {
             if (!is_transient(error) || attempt == kAttempts) throw;
             spdlog::warn("{}: transient database error (SQLSTATE {}), retry {} of {} in {} ms",
-                         what, error.sqlstate(), attempt, kAttempts - 1, pause.count());
+                         what, sqlstate_of(error), attempt, kAttempts - 1, pause.count());
             std::this_thread::sleep_for(pause);
             pause *= 4;
         }

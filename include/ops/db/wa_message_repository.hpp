@@ -122,6 +122,12 @@ class WaMessageRepository {
     // The database clock in whole epoch seconds, truncated (never ahead of a worker's time()).
     std::int64_t epoch_now();
 
+    // Where a run's --rate spacing starts: now, or the second after the latest available_at
+    // among the SendWaMessageJob jobs still waiting (not reserved) on `queue`, so that a rerun
+    // or an overlapping run adds to the earlier run's spacing instead of doubling the rate.
+    // Jobs of other classes do not delay it.
+    std::int64_t rate_start(const std::string& queue);
+
     // Read-only: the next at most `limit` selected messages (without `excluded`) with
     // after_id < id <= up_to_id, as a range; nullopt when there are none.
     std::optional<RedriveRange> next_range(const RedriveSelection& selection, std::int64_t after_id,

@@ -12,6 +12,10 @@ enum class DryRun { kNo, kYes };
 // every line prefixed "[DRY-RUN]" so a pasted log cannot be mistaken for a real run.
 void setup_logging(const std::string& level, LogFormat format, DryRun dry_run);
 
+// The reason a run exits non-zero, on stderr in the format set up last: "ops: error: WHAT" and
+// "HINT: HINT" lines (control characters escaped), or one JSON object with `error` and `hint`.
+void report_error(const std::string& what, const std::string& hint);
+
 // Throws UsageError unless `level` is one of trace, debug, info, warn, error, off.
 void validate_log_level(const std::string& level);
 

@@ -12,7 +12,8 @@ namespace ops {
 // and one form keeps the systemd translation exact.
 class CronExpression {
   public:
-    // Throws UsageError naming `source` (an option or a schedule-file key) and the accepted form.
+    // Throws UsageError naming `source` (an option or a schedule-file key) and the accepted form,
+    // also for an expression that never fires (such as '0 0 31 2 *').
     static CronExpression parse(const std::string& text, const std::string& source);
 
     // The expression as given, fields separated by one space.
@@ -33,6 +34,7 @@ class CronExpression {
     using Field = std::vector<Item>;
 
     static Field parse_field(const std::string& text, int field, const std::string& source);
+    void check_fires() const;
     std::string calendar_field(int field) const;
     std::string calendar_weekdays() const;
 

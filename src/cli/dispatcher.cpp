@@ -12,6 +12,7 @@
 
 #include "ops/archive/archive_writer.hpp"
 #include "ops/cli/global_options.hpp"
+#include "ops/cli/standby_guard.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/core/version.hpp"
 #include "ops/db/run_record_repository.hpp"
@@ -27,8 +28,9 @@ constexpr const char* kExitCodes =
     "  2   usage error: a bad option or value\n"
     "  3   drift found (checks such as quota reconcile --fail-on-drift)\n"
     "  69  database unreachable or authentication failed\n"
-    "  75  another run of the same command holds its lock\n"
-    "  78  configuration error (unreadable env file, no database settings)\n"
+    "  75  try again later: another run of the command holds its lock, or replica lag stopped it\n"
+    "  78  configuration error (unreadable env file, no database settings, a standby, a role\n"
+    "      without pg_monitor for --max-lag*, a replication preflight refusal)\n"
     "  130/143  interrupted by SIGINT/SIGTERM after finishing or rolling back the batch in flight\n"
     "\n"
     "Connection: --database-url, else $DATABASE_URL, else --env-file (DB_* of a Laravel .env),\n"
@@ -303,6 +305,7 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
                                    globals.lock_timeout};
     std::optional<Session> session;
     if (spec.traits.needs_database) session.emplace(config.connection, settings);
+    if (session) guard_standby(*session, spec, run);
     std::optional<AdvisoryLock> lock;
     if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "ops/commands/doctor_replication.hpp"
 #include "ops/db/schema_repository.hpp"
 
 namespace ops {
@@ -139,6 +140,7 @@ void DoctorCommand::execute(CommandEnv& env) {
         add_check("table " + needs.table, joined(problems));
     }
     check_archive_folder();
+    for (const auto& check : replication_checks(tx, env.run.timezone)) add_row(check);
 }
 
 void DoctorCommand::check_archive_folder() {
@@ -165,6 +167,11 @@ void DoctorCommand::add_check(const std::string& name, const std::string& proble
                        {"status", problem.empty() ? "ok" : "problem"},
                        {"detail", problem.empty() ? "-" : problem}});
     if (!problem.empty()) ++problems_;
+}
+
+void DoctorCommand::add_row(const Summary& check) {
+    checks_.push_back(check);
+    if (check["status"] == "problem") ++problems_;
 }
 
 Summary DoctorCommand::summary() const {

@@ -159,6 +159,7 @@ CommandSpec WaRedriveFailedCommand::spec() {
         app.add_option("--backoff", o.backoff,
                        "the job class declares $backoff = N or [N, M, ...]");
         app.add_option("--timeout", o.timeout, "the job class declares $timeout = N");
+        ReplicaLagGate::add_options(app, o.lag);
         app.add_flag("--dry-run", o.dry_run, "report what would be redriven; change nothing");
         return command;
     };
@@ -210,9 +211,11 @@ void WaRedriveFailedCommand::validate() {
         properties.timeout = parse_integer(options_.timeout, "--timeout", 0, kMaxInt32);
     }
     payload_.emplace(options_.queue, properties);
+    gate_ = ReplicaLagGate(ReplicaLagGate::parse(options_.lag));
 }
 
 void WaRedriveFailedCommand::execute(CommandEnv& env) {
+    if (!env.run.is_dry_run()) gate_.check_access(*env.session);
     plan(*env.session, env.run);
     if (env.run.is_dry_run() || tally_.messages == 0) return;
     redrive(env);
@@ -286,6 +289,10 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         if (!range) {
             pool.release(*session);
             planned_all = true;
+            break;
+        }
+        if (!gate_.admit(*session)) {
+            pool.release(*session);
             break;
         }
         std::string job_ids = retry_transient("wa redrive-failed job ids", [&] {
@@ -458,6 +465,8 @@ Summary WaRedriveFailedCommand::summary() const {
         s["rate"] = rate;
     }
     s["by_tenant"] = by_tenant;
+    if (gate_.gave_up()) s["stopped_by"] = "replica-lag";
+    if (gate_.enabled()) s["replica_lag"] = gate_.summary();
     return s;
 }
 

@@ -18,6 +18,7 @@ class DoctorCommand : public Command {
 
   private:
     void add_check(const std::string& name, const std::string& problem);
+    void add_row(const Summary& check);  // {check, status: ok|warning|problem, detail}
     void check_archive_folder();
 
     std::string archive_dir_ = "storage/app/audit-archives";

@@ -17,6 +17,18 @@ std::string primary_url(const std::string& database, const std::string& user = "
            database;
 }
 
+// The standby's port: CTest's environment, else the build's OPS_TEST_STANDBY_PORT.
+std::string standby_port() {
+    const char* value = std::getenv("OPS_TEST_STANDBY_PORT");
+    return value != nullptr && *value != '\0' ? value : OPS_TEST_STANDBY_PORT;
+}
+
+// A string member of a summary, "" when absent or not a string (never an assertion).
+std::string text(const json& object, const std::string& key) {
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 void run_script(const std::vector<std::string>& argv) {
     Process script(argv, {});
     const RunResult result = script.wait();
@@ -28,9 +40,9 @@ void run_script(const std::vector<std::string>& argv) {
 class Standby {
   public:
     Standby()
-        : dir_(std::filesystem::path(required_env("OPS_TEST_SCRATCH")) /
-               ("standby_" + std::to_string(getpid()))),
-          port_(required_env("OPS_TEST_STANDBY_PORT")) {
+        // One fixed folder: a standby left by a crashed test is removed by the next one.
+        : dir_(std::filesystem::path(required_env("OPS_TEST_SCRATCH")) / "standby"),
+          port_(standby_port()) {
         std::filesystem::create_directories(dir_.parent_path());
         destroy();
         run_script({script(), "standby", dir_.string(), port_, required_env("OPS_TEST_PGPORT")});
@@ -107,6 +119,19 @@ class ClusterSetting {
     std::string name_;
 };
 
+// What a test that crashed (no destructors) may have left on the cluster: its slots and
+// cluster-wide settings. Every test here starts from a clean cluster.
+void reset_replication_state() {
+    pqxx::connection c(primary_url("postgres"));
+    pqxx::nontransaction tx(c);
+    tx.exec(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+        "WHERE slot_name LIKE 'ops\\_test\\_%' AND NOT active");
+    tx.exec("ALTER SYSTEM RESET max_slot_wal_keep_size");
+    tx.exec("ALTER SYSTEM RESET synchronous_standby_names");
+    tx.exec("SELECT pg_reload_conf()");
+}
+
 // A logical replication slot on the test database, dropped when the test ends (a slot
 // would keep the database from being dropped and retain WAL for every later test).
 class LogicalSlot {
@@ -163,6 +188,7 @@ bool has_finding(const json& summary, const std::string& subject, const std::str
 }  // namespace
 
 TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with rows left") {
+    reset_replication_state();
     TestDatabase db;
     TempDir dir;
     seed_old_events(db, 20000);
@@ -176,7 +202,7 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
 
     const auto stopped = run_ops(args, db.env());
     CHECK(stopped.exit_code == 75);
-    const json s = stopped.json();
+    json s = stopped.json();
     CHECK(s["stopped_by"] == "replica-lag");
     CHECK(s["selected"] == 20000);
     const std::int64_t archived = s["archived"].get<std::int64_t>();
@@ -185,8 +211,7 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     CHECK(old_rows(db) == 20000 - archived);  // what the summary says went, went; no more
     CHECK(s["replica_lag"]["pauses"] == 1);
     CHECK(s["replica_lag"]["paused_ms"].get<std::int64_t>() >= 2000);
-    CHECK(s["replica_lag"]["last_over"].get<std::string>().find("standby 'ops_standby'") !=
-          std::string::npos);
+    CHECK(text(s["replica_lag"], "last_over").find("standby 'ops_standby'") != std::string::npos);
     CHECK(stopped.err.find("replica lag: standby 'ops_standby' replays") != std::string::npos);
     CHECK(s["files"][0]["rows"] == archived);
 
@@ -194,13 +219,14 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     REQUIRE(standby_caught_up());
     const auto rerun = run_ops(args, db.env());
     CHECK(rerun.exit_code == 0);
-    const json r = rerun.json();
+    json r = rerun.json();
     CHECK(r["archived"] == 20000 - archived);
     CHECK_FALSE(r.contains("stopped_by"));
     CHECK(old_rows(db) == 0);
 }
 
-TEST_CASE("replicas: on a standby, commands that change data refuse (78); dry runs and doctor work") {
+TEST_CASE("replicas: on a standby, data-changing commands refuse (78), dry runs and doctor work") {
+    reset_replication_state();
     TestDatabase db;
     TempDir dir;
     seed_old_events(db, 10);
@@ -232,25 +258,27 @@ TEST_CASE("replicas: on a standby, commands that change data refuse (78); dry ru
 
     const auto doctor = run_ops({"--output", "json", "doctor", "--dir", dir.path()}, on_standby);
     CHECK(doctor.exit_code == 1);
-    const json primary = find_check(doctor.json(), "primary");
+    json primary = find_check(doctor.json(), "primary");
     CHECK(primary["status"] == "problem");
     CHECK(primary["detail"].get<std::string>().find("this server is a standby") !=
           std::string::npos);
 
     // The same doctor on the primary sees the standby streaming.
     const auto on_primary = run_ops({"--output", "json", "doctor", "--dir", dir.path()}, db.env());
-    const json seen = on_primary.json();
+    json seen = on_primary.json();
     CHECK(find_check(seen, "primary")["status"] == "ok");
     CHECK(find_check(seen, "standby 'ops_standby'")["detail"].get<std::string>().find(
               "streaming") != std::string::npos);
 }
 
 TEST_CASE("replicas: a slot whose safe_wal_size is below the run's WAL is refused (78)") {
+    reset_replication_state();
     TestDatabase db;
     TempDir dir;
-    seed_old_events(db, 30000, 900);  // ~30 MB of WAL expected at ~1 kB a row
+    seed_old_events(db, 40000, 900);  // ~40 MB of WAL expected at ~1 kB a row
     LogicalSlot slot(db, "ops_test_capped");
-    ClusterSetting cap("max_slot_wal_keep_size", "1MB");  // safe_wal_size about 14 MB
+    // One 16 MB segment kept: safe_wal_size is 16-32 MB (to the end of the segment after next).
+    ClusterSetting cap("max_slot_wal_keep_size", "16MB");
     const std::vector<std::string> base = {"--output", "json", "audit", "archive", "--days", "90",
                                            "--dir",    dir.path()};
 
@@ -259,7 +287,7 @@ TEST_CASE("replicas: a slot whose safe_wal_size is below the run's WAL is refuse
     CHECK(refused.err.find("replication preflight refused the run: slot 'ops_test_capped' "
                            "safe_wal_size") != std::string::npos);
     CHECK(refused.err.find("--allow-slot-loss") != std::string::npos);
-    CHECK(old_rows(db) == 30000);
+    CHECK(old_rows(db) == 40000);
 
     auto dry_args = base;
     dry_args.push_back("--dry-run");
@@ -280,11 +308,11 @@ TEST_CASE("replicas: a slot whose safe_wal_size is below the run's WAL is refuse
     }
     const auto paused = run_ops(gated, db.env());
     CHECK(paused.exit_code == 75);
-    const json p = paused.json();
+    json p = paused.json();
     CHECK(p["stopped_by"] == "replica-lag");
-    CHECK(p["replica_lag"]["last_over"].get<std::string>().find("slot 'ops_test_capped' retains") !=
+    CHECK(text(p["replica_lag"], "last_over").find("slot 'ops_test_capped' retains") !=
           std::string::npos);
-    CHECK(old_rows(db) == 30000 - p["archived"].get<std::int64_t>());
+    CHECK(old_rows(db) == 40000 - p["archived"].get<std::int64_t>());
     CHECK(old_rows(db) > 0);
     CHECK(slot.wal_status() != "lost");
 
@@ -297,6 +325,7 @@ TEST_CASE("replicas: a slot whose safe_wal_size is below the run's WAL is refuse
 }
 
 TEST_CASE("replicas: an uncapped inactive slot and a publication of audit_events deletes warn") {
+    reset_replication_state();
     TestDatabase db;
     TempDir dir;
     seed_old_events(db, 200);
@@ -307,7 +336,7 @@ TEST_CASE("replicas: an uncapped inactive slot and a publication of audit_events
     const auto run = run_ops(
         {"--output", "json", "audit", "archive", "--days", "90", "--dir", dir.path()}, db.env());
     CHECK(run.exit_code == 0);
-    const json s = run.json();
+    json s = run.json();
     CHECK(s["archived"] == 200);
     CHECK(has_finding(s, "slot 'ops_test_idle'", "warning"));
     CHECK(has_finding(s, "publication 'ops_pub_all'", "warning"));
@@ -317,13 +346,14 @@ TEST_CASE("replicas: an uncapped inactive slot and a publication of audit_events
           std::string::npos);
 
     const auto doctor = run_ops({"--output", "json", "doctor", "--dir", dir.path()}, db.env());
-    const json d = doctor.json();
+    json d = doctor.json();
     CHECK(find_check(d, "preflight: slot 'ops_test_idle'")["status"] == "warning");
     CHECK(find_check(d, "preflight: publication 'ops_pub_all'")["status"] == "warning");
     CHECK(find_check(d, "preflight: publication 'ops_pub_keep'") == nullptr);
 }
 
 TEST_CASE("replicas: a synchronous standby that is not connected is refused (78)") {
+    reset_replication_state();
     TestDatabase db;
     TempDir dir;
     seed_old_events(db, 50);
@@ -350,6 +380,7 @@ TEST_CASE("replicas: a synchronous standby that is not connected is refused (78)
 }
 
 TEST_CASE("replicas: without pg_monitor, --max-lag-bytes is refused (78) and doctor says so") {
+    reset_replication_state();
     TestDatabase db;
     TempDir dir;
     seed_old_events(db, 50);
@@ -370,7 +401,7 @@ TEST_CASE("replicas: without pg_monitor, --max-lag-bytes is refused (78) and doc
 
     const auto doctor =
         run_ops({"--output", "json", "doctor", "--dir", dir.path()}, as_role);
-    const json monitoring = find_check(doctor.json(), "replication monitoring");
+    json monitoring = find_check(doctor.json(), "replication monitoring");
     CHECK(monitoring["status"] == "warning");
     CHECK(monitoring["detail"].get<std::string>().find("not in pg_monitor") != std::string::npos);
 

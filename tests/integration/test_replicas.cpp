@@ -2,6 +2,8 @@
 // and real logical slots on the test cluster. `audit archive` paces itself to them
 // (--max-lag-bytes, --max-pause), its preflight refuses or warns before a row goes, commands
 // that change data refuse on a standby, and doctor reports all of it.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -141,9 +143,14 @@ class LogicalSlot {
     }
     ~LogicalSlot() {
         try {
-            db_.exec("SELECT pg_drop_replication_slot('" + name_ + "')");
+            drop();
         } catch (const std::exception&) {
         }
+    }
+    void drop() {
+        if (dropped_) return;
+        db_.exec("SELECT pg_drop_replication_slot('" + name_ + "')");
+        dropped_ = true;
     }
     std::string wal_status() {
         return db_.scalar("SELECT wal_status FROM pg_replication_slots WHERE slot_name = '" +
@@ -153,6 +160,7 @@ class LogicalSlot {
   private:
     TestDatabase& db_;
     std::string name_;
+    bool dropped_ = false;
 };
 
 // `rows` archivable events (all of 2025) with a `width`-byte user agent.
@@ -215,12 +223,34 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     CHECK(stopped.err.find("replica lag: standby 'ops_standby' replays") != std::string::npos);
     CHECK(s["files"][0]["rows"] == archived);
 
+    // A pause is interruptible: SIGTERM ends it at once, like a batch boundary (exit 143,
+    // manifest written), not after --max-pause.
+    auto long_pause = args;
+    long_pause.back() = "10m";
+    Process waiting(ops_argv(long_pause), db.env());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (waiting.stderr_so_far().find("pausing up to") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const auto signalled_at = std::chrono::steady_clock::now();
+    waiting.send(SIGTERM);
+    const RunResult interrupted = waiting.wait();
+    CHECK(std::chrono::steady_clock::now() - signalled_at < std::chrono::seconds(5));
+    CHECK(interrupted.exit_code == 143);
+    json i = interrupted.json();
+    CHECK(i["status"] == "interrupted");
+    CHECK_FALSE(i.contains("stopped_by"));
+    const std::int64_t before_resume = old_rows(db);
+    CHECK(before_resume == 20000 - archived - i["archived"].get<std::int64_t>());
+    CHECK(files_in(dir.path(), ".manifest.json").size() == 2);
+
     standby.exec("SELECT pg_wal_replay_resume()");
     REQUIRE(standby_caught_up());
     const auto rerun = run_ops(args, db.env());
     CHECK(rerun.exit_code == 0);
     json r = rerun.json();
-    CHECK(r["archived"] == 20000 - archived);
+    CHECK(r["archived"] == before_resume);
     CHECK_FALSE(r.contains("stopped_by"));
     CHECK(old_rows(db) == 0);
 }
@@ -410,6 +440,40 @@ TEST_CASE("replicas: without pg_monitor, --max-lag-bytes is refused (78) and doc
     db.exec("REVOKE pg_monitor FROM ops_nomonitor");
     CHECK(granted.exit_code == 0);
     CHECK(old_rows(db) == 0);
+}
+
+TEST_CASE("replicas: wa redrive-failed pauses for an unread slot, then stops (75) with messages left") {
+    reset_replication_state();
+    TestDatabase db;
+    db.exec("INSERT INTO tenants (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    db.exec(
+        "INSERT INTO wa_messages (tenant_id, recipient, status, attempts, error_code, failed_at, "
+        "created_at) SELECT 1 + i % 3, '+62' || i, 'failed', 1, 'timeout', "
+        "timestamp '2026-11-30 10:00:00' - i * interval '1 second', '2026-11-30 09:00:00' "
+        "FROM generate_series(1, 3000) AS i");
+    LogicalSlot slot(db, "ops_test_redrive");
+    const std::vector<std::string> args = {
+        "--output", "json", "wa", "redrive-failed", "--failed-after", "2026-11-01",
+        "--batch-size", "200", "--parallel", "1", "--max-lag-bytes", "256kB",
+        "--max-pause", "1s"};
+
+    const auto stopped = run_ops(args, db.env());
+    CHECK(stopped.exit_code == 75);
+    json s = stopped.json();
+    CHECK(s["stopped_by"] == "replica-lag");
+    const std::int64_t redriven = s["redriven"].get<std::int64_t>();
+    CHECK(redriven > 0);
+    CHECK(redriven < 3000);
+    CHECK(db.count("SELECT count(*) FROM wa_messages WHERE status = 'queued'") == redriven);
+    CHECK(db.count("SELECT count(*) FROM jobs") == redriven);
+    CHECK(text(s["replica_lag"], "last_over").find("slot 'ops_test_redrive' retains") !=
+          std::string::npos);
+
+    slot.drop();  // nothing retains WAL any more: the rerun goes through
+    const auto rerun = run_ops(args, db.env());
+    CHECK(rerun.exit_code == 0);
+    CHECK(rerun.json()["redriven"] == 3000 - redriven);
+    CHECK(db.count("SELECT count(*) FROM jobs") == 3000);
 }
 
 TEST_CASE("replicas: lag options take only their accepted forms (2)") {

@@ -203,7 +203,10 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     Standby standby;
     REQUIRE(standby_caught_up());
     standby.exec("SELECT pg_wal_replay_pause()");
+    TempDir metrics;
+    const std::string prom = (metrics.path() / "ops_audit_archive.prom").string();
     const std::vector<std::string> args = {
+        "--metrics-dir", metrics.path(),
         "--output", "json",       "audit",           "archive", "--days",        "90",
         "--dir",    dir.path(),   "--batch-size",    "2000",    "--parallel",    "1",
         "--max-lag-bytes", "512kB", "--max-pause", "2s"};
@@ -222,6 +225,10 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     CHECK(text(s["replica_lag"], "last_over").find("standby 'ops_standby'") != std::string::npos);
     CHECK(stopped.err.find("replica lag: standby 'ops_standby' replays") != std::string::npos);
     CHECK(s["files"][0]["rows"] == archived);
+    // Not a success: the stale-archive alert keeps counting from the last real one.
+    CHECK(read_file(prom).find("ops_last_run_exit_code{command=\"audit archive\"} 75") !=
+          std::string::npos);
+    CHECK(read_file(prom).find("ops_last_success_timestamp_seconds") == std::string::npos);
 
     // A pause is interruptible: SIGTERM ends it at once, like a batch boundary (exit 143,
     // manifest written), not after --max-pause.
@@ -251,6 +258,7 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     CHECK(rerun.exit_code == 0);
     json r = rerun.json();
     CHECK(r["archived"] == before_resume);
+    CHECK(read_file(prom).find("ops_last_success_timestamp_seconds{") != std::string::npos);
     CHECK_FALSE(r.contains("stopped_by"));
     CHECK(old_rows(db) == 0);
 }

@@ -16,9 +16,10 @@ void guard_standby(Session& session, const CommandSpec& spec, const RunContext& 
     }
     if (!standby) return;
     if (run.is_dry_run()) {
-        spdlog::warn("connected to a standby (pg_is_in_recovery()): this dry run reads it; a real "
-                     "run of 'ops {}' refuses here and must run on the primary",
-                     spec.full_name());
+        spdlog::warn(
+            "connected to a standby (pg_is_in_recovery()): this dry run reads it; a real "
+            "run of 'ops {}' refuses here and must run on the primary",
+            spec.full_name());
         return;
     }
     throw ConfigError("the database is a standby (pg_is_in_recovery() is true): 'ops " +

@@ -35,7 +35,8 @@ std::int64_t baseline_rows(pqxx::transaction_base& tx, const std::string& timezo
     if (!SchemaRepository(tx).missing_privileges("audit_events", {"SELECT"}).empty()) return 0;
     const AuditSelection selection{Clock(tx, timezone).days_ago(kBaselineDays), {}};
     std::int64_t rows = 0;
-    for (const auto& channel : AuditRepository(tx).count_by_channel(selection)) rows += channel.rows;
+    for (const auto& channel : AuditRepository(tx).count_by_channel(selection))
+        rows += channel.rows;
     return rows;
 }
 

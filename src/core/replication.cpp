@@ -29,15 +29,16 @@ void check_slot(const SlotState& slot, const PreflightInput& in, std::vector<Fin
         // The gate stops the run once the slot retains max_lag_bytes, batches in flight aside.
         std::int64_t may_write = in.expected_wal;
         if (in.max_lag_bytes) {
-            may_write = std::min(may_write,
-                                 std::max<std::int64_t>(0, *in.max_lag_bytes - retained) +
-                                     in.gate_margin);
+            may_write =
+                std::min(may_write,
+                         std::max<std::int64_t>(0, *in.max_lag_bytes - retained) + in.gate_margin);
         }
         if (*slot.safe_wal_size < may_write) {
             out.push_back(
                 {in.allow_slot_loss ? FindingLevel::kWarning : FindingLevel::kRefusal, subject,
                  "safe_wal_size " + format_bytes(*slot.safe_wal_size) + " is below the ~" +
-                     format_bytes(may_write) + " of WAL this run may write: the slot would be "
+                     format_bytes(may_write) +
+                     " of WAL this run may write: the slot would be "
                      "invalidated (max_slot_wal_keep_size) and its consumer would need a full "
                      "resync"});
         }
@@ -47,14 +48,16 @@ void check_slot(const SlotState& slot, const PreflightInput& in, std::vector<Fin
         out.push_back({FindingLevel::kWarning, subject,
                        "is inactive and uncapped (max_slot_wal_keep_size = -1): it retains " +
                            format_bytes(retained) + " of WAL and will retain the ~" +
-                           format_bytes(in.expected_wal) + " this run writes until its "
+                           format_bytes(in.expected_wal) +
+                           " this run writes until its "
                            "consumer reads it; drop it if nothing will"});
     }
 }
 
 void check_sync(const SyncReplication& sync, std::vector<Finding>& out) {
     if (sync.standby_names.empty() || sync.required == 0) return;
-    const bool commits_wait = sync.synchronous_commit != "off" && sync.synchronous_commit != "local";
+    const bool commits_wait =
+        sync.synchronous_commit != "off" && sync.synchronous_commit != "local";
     if (!commits_wait) return;
     const std::string subject = "synchronous standbys";
     if (!sync.visible) {

@@ -29,8 +29,8 @@ ReplicationSnapshot ReplicationRepository::snapshot() {
         "       (extract(epoch FROM replay_lag) * 1000)::bigint "
         "FROM pg_stat_replication ORDER BY pid");
     for (const auto& row : standbys) {
-        StandbyState s{row[0].as<std::string>(), row[1].as<std::string>(),
-                       row[2].as<std::string>(), row[3].as<std::string>(),
+        StandbyState s{row[0].as<std::string>(),          row[1].as<std::string>(),
+                       row[2].as<std::string>(),          row[3].as<std::string>(),
                        optional_of<std::int64_t>(row[4]), std::nullopt};
         if (!row[5].is_null()) s.replay_lag = std::chrono::milliseconds(row[5].as<std::int64_t>());
         snapshot.standbys.push_back(std::move(s));

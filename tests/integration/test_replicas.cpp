@@ -4,6 +4,7 @@
 // that change data refuse on a standby, and doctor reports all of it.
 #include <signal.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -63,7 +64,9 @@ class Standby {
     }
 
   private:
-    static std::string script() { return required_env("OPS_SOURCE_DIR") + "/scripts/pg-cluster.sh"; }
+    static std::string script() {
+        return required_env("OPS_SOURCE_DIR") + "/scripts/pg-cluster.sh";
+    }
     void destroy() const {
         Process stop({script(), "destroy", dir_.string(), port_}, {});
         stop.wait();
@@ -178,6 +181,25 @@ std::int64_t old_rows(TestDatabase& db) {
     return db.count("SELECT count(*) FROM audit_events WHERE channel <> 'ops'");
 }
 
+// Waits until a running ops logs that it pauses for replica lag.
+void wait_for_pause(const Process& process) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (process.stderr_so_far().find("pausing up to") == std::string::npos) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+// Whole lines in the folder's data files (not manifests).
+std::int64_t archived_lines(const std::filesystem::path& dir) {
+    std::int64_t lines = 0;
+    for (const auto& file : files_in(dir, ".jsonl")) {
+        const std::string text = read_file(file);
+        lines += std::count(text.begin(), text.end(), '\n');
+    }
+    return lines;
+}
+
 json find_check(const json& doctor, const std::string& prefix) {
     for (const auto& check : doctor["checks"]) {
         if (check["check"].get<std::string>().rfind(prefix, 0) == 0) return check;
@@ -206,10 +228,10 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     TempDir metrics;
     const std::string prom = (metrics.path() / "ops_audit_archive.prom").string();
     const std::vector<std::string> args = {
-        "--metrics-dir", metrics.path(),
-        "--output", "json",       "audit",           "archive", "--days",        "90",
-        "--dir",    dir.path(),   "--batch-size",    "2000",    "--parallel",    "1",
-        "--max-lag-bytes", "512kB", "--max-pause", "2s"};
+        "--metrics-dir", metrics.path(), "--output",   "json",  "audit",
+        "archive",       "--days",       "90",         "--dir", dir.path(),
+        "--batch-size",  "2000",         "--parallel", "1",     "--max-lag-bytes",
+        "512kB",         "--max-pause",  "2s"};
 
     const auto stopped = run_ops(args, db.env());
     CHECK(stopped.exit_code == 75);
@@ -235,11 +257,7 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     auto long_pause = args;
     long_pause.back() = "10m";
     Process waiting(ops_argv(long_pause), db.env());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (waiting.stderr_so_far().find("pausing up to") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    wait_for_pause(waiting);
     const auto signalled_at = std::chrono::steady_clock::now();
     waiting.send(SIGTERM);
     const RunResult interrupted = waiting.wait();
@@ -251,6 +269,15 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     const std::int64_t before_resume = old_rows(db);
     CHECK(before_resume == 20000 - archived - i["archived"].get<std::int64_t>());
     CHECK(files_in(dir.path(), ".manifest.json").size() == 2);
+
+    // kill -9 while paused: no batch is in flight during a pause, so every row is in the
+    // table or on a whole line of a file, exactly once.
+    Process killed(ops_argv(long_pause), db.env());
+    wait_for_pause(killed);
+    killed.send(SIGKILL);
+    CHECK(killed.wait().signal == SIGKILL);
+    CHECK(old_rows(db) + archived_lines(dir.path()) == 20000);
+    CHECK(old_rows(db) == before_resume);
 
     standby.exec("SELECT pg_wal_replay_resume()");
     REQUIRE(standby_caught_up());
@@ -317,8 +344,8 @@ TEST_CASE("replicas: a slot whose safe_wal_size is below the run's WAL is refuse
     LogicalSlot slot(db, "ops_test_capped");
     // One 16 MB segment kept: safe_wal_size is 16-32 MB (to the end of the segment after next).
     ClusterSetting cap("max_slot_wal_keep_size", "16MB");
-    const std::vector<std::string> base = {"--output", "json", "audit", "archive", "--days", "90",
-                                           "--dir",    dir.path()};
+    const std::vector<std::string> base = {"--output", "json", "audit", "archive",
+                                           "--days",   "90",   "--dir", dir.path()};
 
     const auto refused = run_ops(base, db.env());
     CHECK(refused.exit_code == 78);
@@ -368,7 +395,8 @@ TEST_CASE("replicas: an uncapped inactive slot and a publication of audit_events
     TempDir dir;
     seed_old_events(db, 200);
     db.exec("CREATE PUBLICATION ops_pub_all FOR TABLE audit_events");
-    db.exec("CREATE PUBLICATION ops_pub_keep FOR TABLE audit_events WITH (publish = 'insert, update')");
+    db.exec(
+        "CREATE PUBLICATION ops_pub_keep FOR TABLE audit_events WITH (publish = 'insert, update')");
     LogicalSlot slot(db, "ops_test_idle");
 
     const auto run = run_ops(
@@ -400,8 +428,7 @@ TEST_CASE("replicas: a synchronous standby that is not connected is refused (78)
     ops_test::Env env = db.env();
     env["PGOPTIONS"] = "-c synchronous_commit=on";
 
-    const auto refused =
-        run_ops({"audit", "archive", "--days", "90", "--dir", dir.path()}, env);
+    const auto refused = run_ops({"audit", "archive", "--days", "90", "--dir", dir.path()}, env);
     CHECK(refused.exit_code == 78);
     CHECK(refused.err.find("synchronous standbys synchronous_standby_names = "
                            "'ops_missing_standby' wants 1 connected, 0 are") != std::string::npos);
@@ -428,8 +455,8 @@ TEST_CASE("replicas: without pg_monitor, --max-lag-bytes is refused (78) and doc
     db.exec("GRANT SELECT, INSERT, DELETE ON audit_events TO ops_nomonitor");
     db.exec("GRANT USAGE ON SEQUENCE audit_events_id_seq TO ops_nomonitor");
     const ops_test::Env as_role = {{"DATABASE_URL", primary_url(db.name(), "ops_nomonitor")}};
-    const std::vector<std::string> args = {"audit", "archive", "--days", "90", "--dir",
-                                           dir.path(), "--max-lag-bytes", "64MB"};
+    const std::vector<std::string> args = {"audit", "archive",  "--days",          "90",
+                                           "--dir", dir.path(), "--max-lag-bytes", "64MB"};
 
     const auto refused = run_ops(args, as_role);
     CHECK(refused.exit_code == 78);
@@ -437,8 +464,7 @@ TEST_CASE("replicas: without pg_monitor, --max-lag-bytes is refused (78) and doc
           std::string::npos);
     CHECK(old_rows(db) == 50);
 
-    const auto doctor =
-        run_ops({"--output", "json", "doctor", "--dir", dir.path()}, as_role);
+    const auto doctor = run_ops({"--output", "json", "doctor", "--dir", dir.path()}, as_role);
     json monitoring = find_check(doctor.json(), "replication monitoring");
     CHECK(monitoring["status"] == "warning");
     CHECK(monitoring["detail"].get<std::string>().find("not in pg_monitor") != std::string::npos);
@@ -450,7 +476,8 @@ TEST_CASE("replicas: without pg_monitor, --max-lag-bytes is refused (78) and doc
     CHECK(old_rows(db) == 0);
 }
 
-TEST_CASE("replicas: wa redrive-failed pauses for an unread slot, then stops (75) with messages left") {
+TEST_CASE(
+    "replicas: wa redrive-failed pauses for an unread slot, then stops (75) with messages left") {
     reset_replication_state();
     TestDatabase db;
     db.exec("INSERT INTO tenants (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')");
@@ -460,10 +487,20 @@ TEST_CASE("replicas: wa redrive-failed pauses for an unread slot, then stops (75
         "timestamp '2026-11-30 10:00:00' - i * interval '1 second', '2026-11-30 09:00:00' "
         "FROM generate_series(1, 3000) AS i");
     LogicalSlot slot(db, "ops_test_redrive");
-    const std::vector<std::string> args = {
-        "--output", "json", "wa", "redrive-failed", "--failed-after", "2026-11-01",
-        "--batch-size", "200", "--parallel", "1", "--max-lag-bytes", "256kB",
-        "--max-pause", "1s"};
+    const std::vector<std::string> args = {"--output",
+                                           "json",
+                                           "wa",
+                                           "redrive-failed",
+                                           "--failed-after",
+                                           "2026-11-01",
+                                           "--batch-size",
+                                           "200",
+                                           "--parallel",
+                                           "1",
+                                           "--max-lag-bytes",
+                                           "256kB",
+                                           "--max-pause",
+                                           "1s"};
 
     const auto stopped = run_ops(args, db.env());
     CHECK(stopped.exit_code == 75);
@@ -486,8 +523,8 @@ TEST_CASE("replicas: wa redrive-failed pauses for an unread slot, then stops (75
 
 TEST_CASE("replicas: lag options take only their accepted forms (2)") {
     TestDatabase db;
-    for (const auto& [option, value, expected] : std::vector<std::tuple<std::string, std::string,
-                                                                        std::string>>{
+    for (const auto& [option, value, expected] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
              {"--max-lag-bytes", "12XB", "--max-lag-bytes: expected a size such as"},
              {"--max-lag-bytes", "0", "--max-lag-bytes: expected a size such as"},
              {"--max-lag", "fast", "--max-lag: expected a duration such as"},

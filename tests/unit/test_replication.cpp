@@ -15,8 +15,8 @@ StandbyState standby(std::optional<std::int64_t> bytes, std::optional<millisecon
     return {"b1", "127.0.0.1", "streaming", "async", bytes, lag};
 }
 
-SlotState slot(bool active, std::optional<std::int64_t> retained,
-               std::optional<std::int64_t> safe, std::string status = "reserved") {
+SlotState slot(bool active, std::optional<std::int64_t> retained, std::optional<std::int64_t> safe,
+               std::string status = "reserved") {
     return {"cdc", "logical", "app", active, std::move(status), retained, safe};
 }
 
@@ -80,8 +80,8 @@ TEST_CASE("the preflight refuses a slot the run would invalidate, unless told or
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].level == FindingLevel::kRefusal);
     CHECK(findings[0].subject == "slot 'cdc'");
-    CHECK_THAT(findings[0].detail, Catch::Contains("safe_wal_size 14.0 MB") &&
-                                       Catch::Contains("~30.0 MB"));
+    CHECK_THAT(findings[0].detail,
+               Catch::Contains("safe_wal_size 14.0 MB") && Catch::Contains("~30.0 MB"));
 
     in.allow_slot_loss = true;
     findings = preflight_findings(in);

@@ -4,8 +4,8 @@
 #include <optional>
 #include <string>
 
-#include "ops/core/replication.hpp"
 #include "ops/commands/command.hpp"
+#include "ops/core/replication.hpp"
 #include "ops/output/summary.hpp"
 
 namespace ops {

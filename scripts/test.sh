@@ -10,13 +10,16 @@ scripts/install-deps.sh
 jobs=$(nproc)
 # OPS_TEST_PGPORT lets two checkouts on one machine run their suites side by side.
 port=${OPS_TEST_PGPORT:-55432}
+# The streaming standby of the replica tests (OPS_TEST_STANDBY_PORT likewise).
+standby_port=${OPS_TEST_STANDBY_PORT:-55450}
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOPS_SANITIZE=ON \
-    -DOPS_TEST_PGPORT="$port" -DOPS_TEST_CLUSTER_DIR_OVERRIDE="$PWD/build/test-cluster" >/dev/null
+    -DOPS_TEST_PGPORT="$port" -DOPS_TEST_STANDBY_PORT="$standby_port" \
+    -DOPS_TEST_CLUSTER_DIR_OVERRIDE="$PWD/build/test-cluster" >/dev/null
 cmake --build build-asan -j "$jobs"
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPS_TEST_PGPORT="$port" \
-    -DOPS_SANITIZER_BUILD_DIR="$PWD/build-asan" >/dev/null
+    -DOPS_TEST_STANDBY_PORT="$standby_port" -DOPS_SANITIZER_BUILD_DIR="$PWD/build-asan" >/dev/null
 cmake --build build -j "$jobs"
 
 cd build

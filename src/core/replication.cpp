@@ -24,6 +24,14 @@ void check_slot(const SlotState& slot, const PreflightInput& in, std::vector<Fin
                        "copy; drop the slot once it is replaced"});
         return;
     }
+    const FindingLevel loss = in.allow_slot_loss ? FindingLevel::kWarning : FindingLevel::kRefusal;
+    if (slot.wal_status == "unreserved") {
+        // PostgreSQL shows no safe_wal_size then: it is already past max_slot_wal_keep_size.
+        out.push_back({loss, subject,
+                       "is unreserved: it needs WAL beyond max_slot_wal_keep_size, which the "
+                       "next checkpoint removes (invalidating it); this run's WAL hastens that"});
+        return;
+    }
     const std::int64_t retained = slot.retained_bytes.value_or(0);
     if (slot.safe_wal_size) {
         // The gate stops the run once the slot retains max_lag_bytes, batches in flight aside.
@@ -35,7 +43,7 @@ void check_slot(const SlotState& slot, const PreflightInput& in, std::vector<Fin
         }
         if (*slot.safe_wal_size < may_write) {
             out.push_back(
-                {in.allow_slot_loss ? FindingLevel::kWarning : FindingLevel::kRefusal, subject,
+                {loss, subject,
                  "safe_wal_size " + format_bytes(*slot.safe_wal_size) + " is below the ~" +
                      format_bytes(may_write) +
                      " of WAL this run may write: the slot would be "

@@ -98,6 +98,12 @@ TEST_CASE("the preflight refuses a slot the run would invalidate, unless told or
     in.max_lag_bytes.reset();
     in.expected_wal = 13 * kMB;  // fits
     CHECK(preflight_findings(in).empty());
+
+    in.snapshot.slots = {slot(false, 20 * kMB, std::nullopt, "unreserved")};  // about to go
+    findings = preflight_findings(in);
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].level == FindingLevel::kRefusal);
+    CHECK_THAT(findings[0].detail, Catch::Contains("is unreserved"));
 }
 
 TEST_CASE("the preflight warns of idle uncapped slots, lost slots and deleting publications") {

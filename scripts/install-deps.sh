@@ -11,7 +11,7 @@ packages=(
     libssl-dev zlib1g-dev
     postgresql-15 postgresql-client-15 tzdata util-linux gzip time
     dpkg-dev file binutils systemd
-    php-cli php-pgsql php-laravel-framework
+    php-cli php-pgsql php-laravel-framework php-vlucas-phpdotenv
     "$@"
 )
 

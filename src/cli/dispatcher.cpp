@@ -29,8 +29,9 @@ constexpr const char* kExitCodes =
     "  3   drift found (checks such as quota reconcile --fail-on-drift)\n"
     "  69  database unreachable or authentication failed\n"
     "  75  try again later: another run of the command holds its lock, or replica lag stopped it\n"
-    "  78  configuration error (unreadable env file, no database settings, a standby, a role\n"
-    "      without pg_monitor for --max-lag*, a replication preflight refusal)\n"
+    "  78  configuration error (unreadable or invalid env file, no database settings, a\n"
+    "      DB_CONNECTION or QUEUE_CONNECTION ops cannot serve, job settings unlike the app's,\n"
+    "      a standby, a role without pg_monitor for --max-lag*, a replication preflight refusal)\n"
     "  130/143  interrupted by SIGINT/SIGTERM after finishing or rolling back the batch in flight\n"
     "\n"
     "Connection: --database-url, else $DATABASE_URL, else --env-file (DB_* of a Laravel .env),\n"
@@ -46,7 +47,7 @@ std::string group_description(const std::string& group) {
     if (group == "wa") return "WhatsApp messages: redrive failed sends";
     if (group == "quota") return "Monthly quota usage: reconcile from orders";
     if (group == "schedule")
-        return "The baseline schedule: list it, print a crontab, write systemd units";
+        return "The baseline schedule: list it, print a crontab, write systemd units, Laravel code";
     return "";
 }
 
@@ -309,9 +310,12 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
     std::optional<AdvisoryLock> lock;
     if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
 
-    CommandEnv env{run, globals, session ? &*session : nullptr,
+    CommandEnv env{run,
+                   globals,
+                   session ? &*session : nullptr,
                    [&] { return std::make_unique<Session>(config.connection, settings); },
-                   check_command_line};
+                   check_command_line,
+                   &config};
     const Outcome outcome = execute_guarded(command, env);
     const Summary summary = frame_summary(spec, run, command, outcome.status, outcome.error);
     if (spec.traits.records_run && !run.is_dry_run() && command.changed_data() && session &&

@@ -1,6 +1,7 @@
 #include "ops/cli/global_options.hpp"
 
 #include "ops/core/errors.hpp"
+#include "ops/core/laravel_version.hpp"
 #include "ops/core/values.hpp"
 #include "ops/output/logging.hpp"
 
@@ -11,13 +12,17 @@ void add_global_options(CLI::App& app, GlobalArguments& arguments) {
     app.add_option("--database-url", arguments.database_url,
                    "PostgreSQL URI or key=value conninfo (default: $DATABASE_URL, then --env-file)")
         ->group(group);
-    app.add_option(
-           "--env-file", arguments.env_file,
-           "Laravel .env to read DB_* settings and APP_TIMEZONE from (default: $OPS_ENV_FILE)")
+    app.add_option("--env-file", arguments.env_file,
+                   "Laravel .env (read as Laravel does) for DB_*, DB_URL, APP_TIMEZONE, queue "
+                   "settings (default: $OPS_ENV_FILE)")
         ->envname("OPS_ENV_FILE")
         ->group(group);
     app.add_option("--timezone", arguments.timezone,
                    "the application's timezone (default: APP_TIMEZONE, else UTC)")
+        ->group(group);
+    app.add_option("--laravel-version", arguments.laravel_version,
+                   "the Laravel release the application runs, X.Y (8.0 to 13.x; default: "
+                   "OPS_LARAVEL_VERSION of the env file, else detected or the Laravel 8 form)")
         ->group(group);
     app.add_option("--output", arguments.output, "summary format: text or json (default text)")
         ->group(group);
@@ -43,6 +48,10 @@ GlobalOptions validate_global_options(const GlobalArguments& arguments) {
     options.env_file = arguments.env_file;
     options.metrics_dir = arguments.metrics_dir;
     options.timezone = arguments.timezone;
+    if (!arguments.laravel_version.empty()) {
+        parse_laravel_version(arguments.laravel_version, "--laravel-version");
+    }
+    options.laravel_version = arguments.laravel_version;
     if (arguments.output != "text" && arguments.output != "json") {
         throw UsageError("--output: expected text or json, got '" + arguments.output + "'");
     }

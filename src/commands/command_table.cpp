@@ -5,6 +5,7 @@
 #include "ops/commands/doctor.hpp"
 #include "ops/commands/quota_reconcile.hpp"
 #include "ops/commands/schedule_crontab.hpp"
+#include "ops/commands/schedule_laravel.hpp"
 #include "ops/commands/schedule_list.hpp"
 #include "ops/commands/schedule_systemd.hpp"
 #include "ops/commands/wa_redrive_failed.hpp"
@@ -24,6 +25,7 @@ const std::vector<CommandSpec>& command_table() {
         ScheduleListCommand::spec(),
         ScheduleCrontabCommand::spec(),
         ScheduleSystemdCommand::spec(),
+        ScheduleLaravelCommand::spec(),
     };
     // clang-format on
     return table;

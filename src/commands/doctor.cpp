@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "ops/commands/doctor_queue.hpp"
 #include "ops/commands/doctor_replication.hpp"
 #include "ops/db/schema_repository.hpp"
 
@@ -140,6 +141,8 @@ void DoctorCommand::execute(CommandEnv& env) {
         add_check("table " + needs.table, joined(problems));
     }
     check_archive_folder();
+    queue_ = doctor_queue_report(
+        tx, env.config, [this](const std::string& n, const std::string& p) { add_check(n, p); });
     for (const auto& check : replication_checks(tx, env.run.timezone)) add_row(check);
 }
 
@@ -179,6 +182,7 @@ Summary DoctorCommand::summary() const {
     s["server_version"] = server_version_;
     s["role"] = role_;
     s["checks"] = checks_;
+    s["queue"] = queue_;
     s["problems"] = problems_;
     return s;
 }

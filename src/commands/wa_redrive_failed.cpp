@@ -160,6 +160,12 @@ CommandSpec WaRedriveFailedCommand::spec() {
                        "the job class declares $backoff = N or [N, M, ...]");
         app.add_option("--timeout", o.timeout, "the job class declares $timeout = N");
         ReplicaLagGate::add_options(app, o.lag);
+        app.add_flag("--serializes-models", o.serializes_models,
+                     "the job class uses SerializesModels (as make:job's `use Queueable;` from "
+                     "Laravel 11.15 does); with --laravel-version");
+        app.add_flag("--allow-settings-mismatch", o.allow_settings_mismatch,
+                     "run although the application's own jobs of this class have other "
+                     "maxTries/backoff/timeout/... than ops writes");
         app.add_flag("--dry-run", o.dry_run, "report what would be redriven; change nothing");
         return command;
     };
@@ -203,22 +209,95 @@ void WaRedriveFailedCommand::validate() {
         static_cast<std::size_t>(parse_integer(options_.parallel, "--parallel", 1, 8));
     if (options_.queue) check_queue_name(*options_.queue);
 
-    JobClassProperties properties;
     if (!options_.tries.empty())
-        properties.tries = parse_integer(options_.tries, "--tries", 0, kMaxInt32);
-    if (!options_.backoff.empty()) properties.backoff = parse_backoff(options_.backoff);
+        properties_.tries = parse_integer(options_.tries, "--tries", 0, kMaxInt32);
+    if (!options_.backoff.empty()) properties_.backoff = parse_backoff(options_.backoff);
     if (!options_.timeout.empty()) {
-        properties.timeout = parse_integer(options_.timeout, "--timeout", 0, kMaxInt32);
+        properties_.timeout = parse_integer(options_.timeout, "--timeout", 0, kMaxInt32);
     }
-    payload_.emplace(options_.queue, properties);
     gate_ = ReplicaLagGate(ReplicaLagGate::parse(options_.lag));
 }
 
 void WaRedriveFailedCommand::execute(CommandEnv& env) {
+    // The application's queue connection decides the table; one ops cannot write is refused
+    // before anything is read.
+    if (env.config != nullptr) queue_ = queue_settings(*env.config);
     if (!env.run.is_dry_run()) gate_.check_access(*env.session);
     plan(*env.session, env.run);
+    choose_payload(env.config);
+    if (!mismatches_.empty() && !env.run.is_dry_run() && !options_.allow_settings_mismatch) {
+        std::string settings;
+        for (const auto& m : mismatches_) settings += (settings.empty() ? "" : ", ") + m.setting;
+        throw ConfigError("the application's own SendWaMessageJob rows (" +
+                              application_job_->source + " id " +
+                              std::to_string(application_job_->id) + ") have other " + settings +
+                              " than ops would write; workers would retry these jobs differently",
+                          "give the job class's settings (--tries, --backoff, --timeout; see "
+                          "job_settings in the dry run's summary) or --allow-settings-mismatch");
+    }
     if (env.run.is_dry_run() || tally_.messages == 0) return;
     redrive(env);
+}
+
+// Which release's payload to write: --laravel-version / OPS_LARAVEL_VERSION, else the form of
+// the application's newest own job, else Laravel 8's, which every release 8 to 13 runs.
+void WaRedriveFailedCommand::choose_payload(const ResolvedConfig* config) {
+    const auto detected =
+        application_job_ ? detect_payload_form(application_job_->payload) : std::nullopt;
+    if (config != nullptr && config->laravel_version) {
+        form_ = {*config->laravel_version, options_.serializes_models};
+        form_reason_ = config->laravel_version_source + " " + config->laravel_version->text();
+        if (detected && (detected->first_release().text() != form_.first_release().text() ||
+                         detected->models_form() != form_.models_form())) {
+            form_reason_ += "; the application's newest own job (" + application_job_->source +
+                            " id " + std::to_string(application_job_->id) + ") has the " +
+                            detected->describe() + " form";
+            spdlog::warn(
+                "the application's newest own SendWaMessageJob ({} id {}) has the {} "
+                "form, not the {} form {} asks for",
+                application_job_->source, application_job_->id, detected->describe(),
+                form_.describe(), config->laravel_version_source);
+        }
+    } else if (detected) {
+        form_ = *detected;
+        form_reason_ = "the form of the application's newest own job (" + application_job_->source +
+                       " id " + std::to_string(application_job_->id) + ")";
+    } else {
+        form_ = {};
+        form_.serializes_models = options_.serializes_models;
+        form_reason_ =
+            "the default: no Laravel version given and no job of the application's "
+            "found; every release 8 to 13 runs this form";
+    }
+    payload_.emplace(options_.queue, properties_, form_);
+    mismatches_.clear();
+    if (application_job_) {
+        mismatches_ = job_settings_mismatches(application_job_->payload, properties_);
+    }
+}
+
+Summary WaRedriveFailedCommand::payload_summary() const {
+    Summary form;
+    form["form"] = form_.describe();
+    form["laravel"] = std::to_string(form_.first_release().major) + "." +
+                      std::to_string(form_.first_release().minor);
+    form["serializes_models"] = form_.models_form();
+    form["why"] = form_reason_;
+    Summary settings;
+    settings["compared_with"] =
+        application_job_
+            ? Summary(application_job_->source + " id " + std::to_string(application_job_->id))
+            : Summary(nullptr);
+    Summary mismatches = Summary::array();
+    for (const auto& m : mismatches_) {
+        mismatches.push_back({{"setting", m.setting},
+                              {"application", m.application},
+                              {"ops", m.ops},
+                              {"fix", m.fix.empty() ? Summary(nullptr) : Summary(m.fix)}});
+    }
+    settings["mismatches"] = mismatches;
+    form["job_settings"] = settings;
+    return form;
 }
 
 // One consistent snapshot: what the selection holds, what it leaves alone, and which
@@ -238,7 +317,8 @@ void WaRedriveFailedCommand::plan(Session& session, const RunContext& run) {
                          " is not before --failed-before " + *selection_.failed_before + " (" +
                          run.timezone + ")");
     }
-    WaMessageRepository messages(tx);
+    WaMessageRepository messages(tx, queue_.table);
+    application_job_ = QueueRepository(tx, queue_.table).newest_application_job(kRedrivenEvent);
     selection_.excluded = messages.ids_with_pending_job(selection_);
     already_queued_ = static_cast<std::int64_t>(selection_.excluded.size());
     tally_ = messages.tally(selection_);
@@ -261,7 +341,7 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
     ProgressReporter progress("wa redrive-failed", tally_.messages);
     retry_transient("wa redrive-failed start", [&] {
         pqxx::read_transaction tx(env.session->connection());
-        WaMessageRepository messages(tx);
+        WaMessageRepository messages(tx, queue_.table);
         jobs_id_sequence_ = messages.jobs_id_sequence();
         // One start for every batch's --rate indices, fixed before the first batch.
         if (limits_.rate) rate_start_ = messages.epoch_now();
@@ -283,8 +363,8 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         // Each a single statement on its own (no BEGIN/COMMIT round trips).
         const auto range = retry_transient("wa redrive-failed plan", [&] {
             pqxx::nontransaction tx(session->connection());
-            return WaMessageRepository(tx).next_range(selection_, after_id, *tally_.last_id,
-                                                      wanted);
+            return WaMessageRepository(tx, queue_.table)
+                .next_range(selection_, after_id, *tally_.last_id, wanted);
         });
         if (!range) {
             pool.release(*session);
@@ -297,7 +377,8 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         }
         std::string job_ids = retry_transient("wa redrive-failed job ids", [&] {
             pqxx::nontransaction tx(session->connection());
-            return WaMessageRepository(tx).reserve_job_ids(jobs_id_sequence_, range->rows);
+            return WaMessageRepository(tx, queue_.table)
+                .reserve_job_ids(jobs_id_sequence_, range->rows);
         });
         // Built here, while the other sessions' batches run, not in the batch's transaction.
         JobBatch jobs = job_batch(*range, planned, std::move(job_ids));
@@ -321,7 +402,10 @@ JobBatch WaRedriveFailedCommand::job_batch(const RedriveRange& range, std::int64
                                            std::string job_ids) const {
     JobBatch jobs;
     jobs.queue = queue_name();
-    jobs.payload = {payload_->before_uuid(), payload_->before_id(), payload_->after_id()};
+    jobs.payload = {payload_->before_uuid(), payload_->before_id(), payload_->after_id(),
+                    payload_->has_created_at()
+                        ? std::optional<std::string>(payload_->after_created_at())
+                        : std::nullopt};
     jobs.uuids_json.reserve(static_cast<std::size_t>(range.rows) * 39 + 2);
     jobs.uuids_json += '[';
     for (std::int64_t i = 0; i < range.rows; ++i) {
@@ -344,7 +428,7 @@ WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session
                                                                 const RedriveRange& range,
                                                                 const JobBatch& jobs) {
     pqxx::work tx(session.connection());
-    WaMessageRepository messages(tx);
+    WaMessageRepository messages(tx, queue_.table);
     const std::int64_t after_id = range.after_id;
     // The requeue statement also writes the history it clears: one audit event per message.
     const RedriveAudit audit{kRedrivenEvent, kSubjectType, run.run_id};
@@ -398,7 +482,10 @@ Summary WaRedriveFailedCommand::summary() const {
         return text ? Summary(*text) : Summary(nullptr);
     };
     Summary s;
+    s["queue_connection"] = queue_.connection;
+    s["table"] = queue_.table;
     s["queue"] = queue_name();
+    s["payload"] = payload_summary();
     Summary reasons = Summary::array();
     for (const auto& code : selection_.codes) reasons.push_back(code);
     if (selection_.include_null) reasons.push_back(kNoReason);

@@ -9,39 +9,10 @@
 #include <sstream>
 
 #include "ops/core/errors.hpp"
+#include "ops/core/laravel_database.hpp"
 
 namespace ops {
 namespace {
-
-std::string trim(const std::string& s) {
-    const auto begin = s.find_first_not_of(" \t\r");
-    if (begin == std::string::npos) return {};
-    const auto end = s.find_last_not_of(" \t\r");
-    return s.substr(begin, end - begin + 1);
-}
-
-// Unquotes a `.env` value the way Laravel's phpdotenv reads it.
-std::string env_value(const std::string& raw, const std::string& where) {
-    const std::string value = trim(raw);
-    if (value.empty()) return {};
-    const char quote = value.front();
-    if (quote == '"' || quote == '\'') {
-        std::string out;
-        for (std::size_t i = 1; i < value.size(); ++i) {
-            const char c = value[i];
-            if (c == quote) return out;
-            if (quote == '"' && c == '\\' && i + 1 < value.size()) {
-                const char next = value[++i];
-                out += next == 'n' ? '\n' : next;
-                continue;
-            }
-            out += c;
-        }
-        throw ConfigError(where + ": unterminated quoted value");
-    }
-    const auto comment = value.find(" #");
-    return trim(comment == std::string::npos ? value : value.substr(0, comment));
-}
 
 struct ConninfoOptionsDeleter {
     void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
@@ -56,86 +27,56 @@ ConninfoOptions parse_conninfo(const std::string& conninfo) {
     return options;
 }
 
-std::string quote_conninfo_value(const std::string& value) {
-    std::string out = "'";
-    for (const char c : value) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
+// --laravel-version, else OPS_LARAVEL_VERSION of the env file; unset: not known.
+std::optional<LaravelVersion> resolve_laravel_version(const GlobalOptions& options,
+                                                      const std::optional<EnvValues>& env_file,
+                                                      const GetEnv& getenv) {
+    if (!options.laravel_version.empty()) {
+        return parse_laravel_version(options.laravel_version, "--laravel-version");
     }
-    return out + "'";
+    if (!env_file) return std::nullopt;
+    const auto text = env_lookup(*env_file, "OPS_LARAVEL_VERSION", getenv);
+    if (!text || text->empty()) return std::nullopt;
+    return parse_laravel_version(*text, "OPS_LARAVEL_VERSION", true);
 }
 
 }  // namespace
 
-EnvValues parse_env_text(const std::string& text, const std::string& origin) {
-    static const std::regex kKey("^[A-Za-z_][A-Za-z0-9_.]*$");
-    EnvValues values;
-    std::istringstream lines(text);
-    std::string line;
-    for (int number = 1; std::getline(lines, line); ++number) {
-        std::string content = trim(line);
-        if (content.empty() || content.front() == '#') continue;
-        if (content.rfind("export ", 0) == 0) content = trim(content.substr(7));
-        const auto eq = content.find('=');
-        const std::string where = origin + ":" + std::to_string(number);
-        if (eq == std::string::npos) throw ConfigError(where + ": expected KEY=value");
-        const std::string key = trim(content.substr(0, eq));
-        if (!std::regex_match(key, kKey)) throw ConfigError(where + ": invalid variable name");
-        values[key] = env_value(content.substr(eq + 1), where);
-    }
-    return values;
-}
-
-EnvValues load_env_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw ConfigError("--env-file: cannot read '" + path.string() + "'",
-                          "give the path of the application's .env file");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_env_text(text.str(), path.string());
-}
-
-std::optional<std::string> process_env(const std::string& name) {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-}
-
-std::string conninfo_from_env(const EnvValues& env) {
-    static const std::pair<const char*, const char*> kMapping[] = {{"DB_HOST", "host"},
-                                                                   {"DB_PORT", "port"},
-                                                                   {"DB_DATABASE", "dbname"},
-                                                                   {"DB_USERNAME", "user"},
-                                                                   {"DB_PASSWORD", "password"}};
-    std::string conninfo;
-    for (const auto& [env_key, libpq_key] : kMapping) {
-        const auto it = env.find(env_key);
-        if (it == env.end() || it->second.empty()) continue;
-        if (!conninfo.empty()) conninfo += ' ';
-        conninfo += std::string(libpq_key) + "=" + quote_conninfo_value(it->second);
-    }
-    return conninfo;
+std::string conninfo_from_env(const EnvValues& env, const GetEnv& getenv,
+                              const std::optional<LaravelVersion>& version) {
+    return laravel_database(env, getenv, version).conninfo;
 }
 
 ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv) {
     ResolvedConfig config;
     std::optional<EnvValues> env_file;
-    if (!options.env_file.empty()) env_file = load_env_file(options.env_file);
+    if (!options.env_file.empty()) {
+        env_file = load_env_file(options.env_file, getenv);
+        // Whichever connection wins below, the env file is the application's: a MySQL one is not
+        // ours to serve.
+        check_db_connection(*env_file, getenv);
+    }
+    config.laravel_version = resolve_laravel_version(options, env_file, getenv);
+    if (config.laravel_version) {
+        config.laravel_version_source =
+            options.laravel_version.empty() ? "OPS_LARAVEL_VERSION" : "--laravel-version";
+    }
 
     if (!options.database_url.empty()) {
         config.connection = {options.database_url, "--database-url"};
     } else if (const auto url = getenv("DATABASE_URL"); url && !url->empty()) {
         config.connection = {*url, "DATABASE_URL"};
     } else if (env_file) {
-        const std::string conninfo = conninfo_from_env(*env_file);
-        if (conninfo.empty()) {
+        const LaravelDatabase database =
+            laravel_database(*env_file, getenv, config.laravel_version);
+        if (database.conninfo.empty()) {
             throw ConfigError("--env-file: '" + options.env_file +
-                              "' sets none of DB_HOST, "
+                              "' sets none of DB_URL, DATABASE_URL, DB_HOST, "
                               "DB_PORT, DB_DATABASE, DB_USERNAME, DB_PASSWORD");
         }
-        config.connection = {conninfo, "--env-file " + options.env_file};
+        config.connection = {database.conninfo,
+                             "--env-file " + options.env_file +
+                                 (database.url_key.empty() ? "" : " (" + database.url_key + ")")};
     } else {
         config.connection = {"", "libpq defaults"};
     }
@@ -150,14 +91,16 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
     if (!options.timezone.empty()) {
         config.timezone = options.timezone;
     } else if (env_file) {
-        const auto tz = env_file->find("APP_TIMEZONE");
-        if (tz != env_file->end() && !tz->second.empty()) config.timezone = tz->second;
+        const auto tz = env_lookup(*env_file, "APP_TIMEZONE", getenv);
+        if (tz && !tz->empty()) config.timezone = *tz;
     }
     if (!is_known_timezone(config.timezone)) {
         const std::string origin = options.timezone.empty() ? "APP_TIMEZONE" : "--timezone";
         throw UsageError(origin + ": unknown time zone '" + config.timezone +
                          "'; expected a tz database name such as UTC or Asia/Jakarta");
     }
+    config.env = std::move(env_file);
+    config.getenv = getenv;
     return config;
 }
 

@@ -63,14 +63,25 @@ std::optional<std::string> optional_text(const pqxx::field& field) {
 
 }  // namespace
 
+std::string quoted_table(pqxx::transaction_base& tx, const std::string& table) {
+    const auto dot = table.find('.');
+    if (dot == std::string::npos) return tx.quote_name(table);
+    return tx.quote_name(table.substr(0, dot)) + "." + tx.quote_name(table.substr(dot + 1));
+}
+
+WaMessageRepository::WaMessageRepository(pqxx::transaction_base& tx, const std::string& jobs_table)
+    : tx_(tx), jobs_(quoted_table(tx, jobs_table)) {}
+
 std::vector<std::int64_t> WaMessageRepository::ids_with_pending_job(
     const RedriveSelection& selection) {
     const SelectionParams p(selection);
     const auto rows = tx_.exec_params(
         "WITH pending AS ("
-        "  SELECT DISTINCT substring(payload FROM $7)::bigint AS id FROM jobs "
-        "  WHERE position($6 IN payload) > 0) "
-        "SELECT m.id FROM wa_messages m JOIN pending USING (id) WHERE " +
+        "  SELECT DISTINCT substring(payload FROM $7)::bigint AS id FROM " +
+            jobs_ +
+            " "
+            "  WHERE position($6 IN payload) > 0) "
+            "SELECT m.id FROM wa_messages m JOIN pending USING (id) WHERE " +
             selection_where() + " ORDER BY m.id",
         p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), kJobClassMarker,
         kWaMessageIdPattern);
@@ -156,8 +167,8 @@ std::optional<RedriveRange> WaMessageRepository::next_range(const RedriveSelecti
 }
 
 std::string WaMessageRepository::jobs_id_sequence() {
-    const auto row = tx_.exec1("SELECT pg_get_serial_sequence('jobs', 'id')");
-    if (row[0].is_null()) throw RunFailure("jobs.id has no sequence (expected bigserial)");
+    const auto row = tx_.exec_params1("SELECT pg_get_serial_sequence($1, 'id')", jobs_);
+    if (row[0].is_null()) throw RunFailure(jobs_ + ".id has no sequence (expected bigserial)");
     return row[0].as<std::string>();
 }
 
@@ -208,9 +219,12 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
             "  SELECT job_id::bigint, k FROM json_array_elements_text($19::json) "
             "  WITH ORDINALITY AS j(job_id, k)), "
             "jobs_inserted AS ("
-            "  INSERT INTO jobs (id, queue, payload, attempts, reserved_at, available_at, "
+            "  INSERT INTO " +
+            jobs_ +
+            " (id, queue, payload, attempts, reserved_at, available_at, "
             "    created_at) "
-            "  SELECT job_ids.job_id, $12, $13 || uuids.uuid || $14 || n.id || $15, 0, NULL, "
+            "  SELECT job_ids.job_id, $12, $13 || uuids.uuid || $14 || n.id || $15 || "
+            "    CASE WHEN $23::text IS NULL THEN '' ELSE clock.epoch::text || $23 END, 0, NULL, "
             "    (CASE WHEN $16::bigint IS NULL THEN clock.epoch "
             "          ELSE $17::bigint + ($18::bigint + n.k - 1) / $16::bigint END)::integer, "
             "    clock.epoch::integer "
@@ -223,8 +237,8 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
             "    json_build_object('error_code', l.error_code, 'error_message', l.error_message, "
             "      'attempts', l.attempts, 'failed_at', to_char(l.failed_at, " +
             kWallTime +
-            "), 'run_id', $22::text), clock.wall, clock.wall "
-            "  FROM locked l JOIN numbered n USING (id), clock ORDER BY l.id "
+            "), 'run_id', $22::text, 'job_uuid', uuids.uuid), clock.wall, clock.wall "
+            "  FROM locked l JOIN numbered n USING (id) JOIN uuids USING (k), clock ORDER BY l.id "
             "  RETURNING 1) "
             "SELECT l.id, l.tenant_id, l.error_code, l.error_message, l.attempts, "
             "  to_char(l.failed_at, " +
@@ -236,7 +250,8 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
         up_to_id, limit, zone, jobs.uuids_json, jobs.queue, jobs.payload.before_uuid,
         jobs.payload.before_id, jobs.payload.after_id, rate.empty() ? nullptr : rate.c_str(),
         jobs.rate_start, jobs.first_index, jobs.ids_json, audit.event, audit.subject_type,
-        audit.run_id);
+        audit.run_id,
+        jobs.payload.after_created_at ? jobs.payload.after_created_at->c_str() : nullptr);
     RequeuedBatch batch;
     batch.locked.reserve(rows.size());
     for (const auto& row : rows) {

@@ -2,20 +2,47 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <stdexcept>
 
 namespace ops {
 namespace {
 
-// What Queueable and InteractsWithQueue contribute after the class's own properties,
-// with the `queue` value in between.
-constexpr std::string_view kTraitsBeforeQueue =
-    ";s:3:\"job\";N;s:10:\"connection\";N;s:5:\"queue\";";
-constexpr std::string_view kTraitsAfterQueue =
-    "s:15:\"chainConnection\";N;s:10:\"chainQueue\";N;s:19:\"chainCatchCallbacks\";N;"
-    "s:5:\"delay\";N;s:11:\"afterCommit\";N;s:10:\"middleware\";a:0:{}s:7:\"chained\";a:0:{}}";
-constexpr int kTraitProperties = 10;  // job .. chained
+// The releases where the payload of the contract's class changed, oldest first.
+constexpr LaravelVersion kFormReleases[] = {{8, 0, 0},   {11, 2, 0},  {12, 11, 0},
+                                            {12, 28, 0}, {12, 32, 0}, {12, 51, 0},
+                                            {13, 0, 0},  {13, 6, 0},  {13, 24, 0}};
+
+// One property that Queueable and InteractsWithQueue contribute, serialized with its
+// default value (the queue's value is filled in by the caller).
+struct TraitProperty {
+    std::string_view name;
+    std::string_view value;
+};
+
+// serialize() writes them in declaration order: InteractsWithQueue's $job, then Queueable's
+// properties, whose order and set changed over the releases.
+std::vector<TraitProperty> trait_properties(const LaravelVersion& v) {
+    std::vector<TraitProperty> out = {{"job", "N;"}, {"connection", "N;"}, {"queue", ""}};
+    const std::vector<TraitProperty> chain = {
+        {"chainConnection", "N;"}, {"chainQueue", "N;"}, {"chainCatchCallbacks", "N;"}};
+    const std::vector<TraitProperty> rest = {
+        {"delay", "N;"}, {"afterCommit", "N;"}, {"middleware", "a:0:{}"}, {"chained", "a:0:{}"}};
+    if (!v.at_least(11, 2)) {
+        out.insert(out.end(), chain.begin(), chain.end());
+        out.insert(out.end(), rest.begin(), rest.end());
+        return out;
+    }
+    if (v.at_least(12, 28)) out.push_back({"messageGroup", "N;"});
+    if (v.at_least(12, 32)) out.push_back({"deduplicator", "N;"});
+    if (v.at_least(13, 6)) out.push_back({"debounceOwner", "s:0:\"\";"});
+    if (v.at_least(13, 24)) out.push_back({"uniqueLockOwner", "s:0:\"\";"});
+    out.insert(out.end(), rest.begin(), rest.end());
+    out.insert(out.end(), chain.begin(), chain.end());
+    return out;
+}
 
 std::string integer_text(std::int64_t value) { return std::to_string(value); }
 
@@ -152,33 +179,94 @@ std::string php_serialize_string(std::string_view value) {
     return "s:" + std::to_string(value.size()) + ":\"" + std::string(value) + "\";";
 }
 
-LaravelJobPayload::LaravelJobPayload(std::optional<std::string> on_queue,
-                                     const JobClassProperties& properties) {
-    // serialize(clone $job): the class's declared properties first, then the promoted
-    // constructor property, then the traits' properties.
+namespace {
+
+// serialize(clone $job) of the command: the class's declared properties first, then the
+// promoted constructor property, then the traits' properties. With SerializesModels (9.4+),
+// only those that differ from their defaults: the id, and the queue after onQueue().
+std::string serialized_command_before_id(const JobClassProperties& properties,
+                                         const PayloadForm& form, int& count) {
     std::string declared;
-    int count = 1 + kTraitProperties;
-    if (properties.tries) {
-        declared += php_serialize_string("tries") + serialized_int(*properties.tries);
+    if (!form.models_form()) {
+        if (properties.tries) {
+            declared += php_serialize_string("tries") + serialized_int(*properties.tries);
+            ++count;
+        }
+        if (!properties.backoff.empty()) {
+            declared += php_serialize_string("backoff") + serialized_backoff(properties.backoff);
+            ++count;
+        }
+        if (properties.timeout) {
+            declared += php_serialize_string("timeout") + serialized_int(*properties.timeout);
+            ++count;
+        }
+    }
+    return declared + php_serialize_string("waMessageId") + "i:";
+}
+
+std::string serialized_traits(const std::optional<std::string>& on_queue, const PayloadForm& form,
+                              int& count) {
+    const std::string queue_value = on_queue ? php_serialize_string(*on_queue) : "N;";
+    std::string out;
+    if (form.models_form()) {
+        if (on_queue) {
+            out += php_serialize_string("queue") + queue_value;
+            ++count;
+        }
+        return out;
+    }
+    for (const auto& property : trait_properties(form.version)) {
+        out += php_serialize_string(property.name);
+        out += property.name == "queue" ? queue_value : std::string(property.value);
         ++count;
     }
-    if (!properties.backoff.empty()) {
-        declared += php_serialize_string("backoff") + serialized_backoff(properties.backoff);
-        ++count;
+    return out;
+}
+
+}  // namespace
+
+LaravelVersion PayloadForm::first_release() const {
+    LaravelVersion first = kFormReleases[0];
+    for (const auto& release : kFormReleases) {
+        if (version.at_least(release.major, release.minor)) first = release;
     }
-    if (properties.timeout) {
-        declared += php_serialize_string("timeout") + serialized_int(*properties.timeout);
-        ++count;
+    return first;
+}
+
+std::string PayloadForm::describe() const {
+    const LaravelVersion first = first_release();
+    std::string text = "Laravel " + std::to_string(first.major) + "." + std::to_string(first.minor);
+    const auto* next = std::find_if(
+        std::begin(kFormReleases), std::end(kFormReleases), [&](const LaravelVersion& r) {
+            return r.major > first.major || (r.major == first.major && r.minor > first.minor);
+        });
+    if (next == std::end(kFormReleases)) {
+        text += " to " + std::to_string(kNewestLaravel) + ".x";
+    } else if (next->minor == 0) {
+        text += " to " + std::to_string(next->major - 1) + ".x";
+    } else {
+        text += " to " + std::to_string(next->major) + "." + std::to_string(next->minor - 1);
     }
+    if (serializes_models)
+        text +=
+            models_form() ? ", SerializesModels" : " (SerializesModels changes nothing before 9.4)";
+    return text;
+}
+
+LaravelJobPayload::LaravelJobPayload(std::optional<std::string> on_queue,
+                                     const JobClassProperties& properties,
+                                     const PayloadForm& form) {
+    int count = 1;
     const std::string class_name(kSendWaMessageJobClass);
+    const std::string before_id_props = serialized_command_before_id(properties, form, count);
+    const std::string traits = ";" + serialized_traits(on_queue, form, count);
     const std::string command_before_id = "O:" + std::to_string(class_name.size()) + ":\"" +
                                           class_name + "\":" + std::to_string(count) + ":{" +
-                                          declared + php_serialize_string("waMessageId") + "i:";
-    const std::string queue_value = on_queue ? php_serialize_string(*on_queue) : "N;";
-    const std::string command_after_id =
-        std::string(kTraitsBeforeQueue) + queue_value + std::string(kTraitsAfterQueue);
+                                          before_id_props;
+    const std::string command_after_id = traits + "}";
 
-    // Queue::createObjectPayload, json_encode'd in its key order.
+    // Queue::createObjectPayload (+ createPayloadArray's additions), json_encode'd in order.
+    const LaravelVersion& v = form.version;
     const std::string escaped_class = php_json_escape(class_name);
     before_uuid_ = "{\"uuid\":\"";
     before_id_ = "\",\"displayName\":\"" + escaped_class +
@@ -187,14 +275,23 @@ LaravelJobPayload::LaravelJobPayload(std::optional<std::string> on_queue,
                  ",\"maxExceptions\":null,\"failOnTimeout\":false,\"backoff\":" +
                  (properties.backoff.empty() ? std::string("null")
                                              : "\"" + backoff_text(properties.backoff) + "\"") +
-                 ",\"timeout\":" + json_nullable_int(properties.timeout) +
-                 ",\"retryUntil\":null,\"data\":{\"commandName\":\"" + escaped_class +
-                 "\",\"command\":\"" + php_json_escape(command_before_id);
-    after_id_ = php_json_escape(command_after_id) + "\"}}";
+                 ",\"timeout\":" + json_nullable_int(properties.timeout) + ",\"retryUntil\":null" +
+                 (v.at_least(13) ? ",\"deleteWhenMissingModels\":false" : "") +
+                 ",\"data\":{\"commandName\":\"" + escaped_class + "\",\"command\":\"" +
+                 php_json_escape(command_before_id);
+    after_id_ = php_json_escape(command_after_id) + "\"" +
+                (v.at_least(12, 51) ? ",\"batchId\":null" : "") + "}";
+    has_created_at_ = v.at_least(12, 11);
+    if (has_created_at_) {
+        after_id_ += ",\"createdAt\":";
+        after_created_at_ = ",\"delay\":null}";
+    } else {
+        after_id_ += "}";
+    }
 }
 
 void LaravelJobPayload::append_to(std::string& out, std::string_view uuid,
-                                  std::int64_t wa_message_id) const {
+                                  std::int64_t wa_message_id, std::int64_t created_at) const {
     char digits[24];
     const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, wa_message_id);
     (void)ec;  // 24 characters always hold an int64
@@ -203,12 +300,50 @@ void LaravelJobPayload::append_to(std::string& out, std::string_view uuid,
     out += before_id_;
     out.append(digits, end);
     out += after_id_;
+    if (has_created_at_) {
+        out += std::to_string(created_at);
+        out += after_created_at_;
+    }
 }
 
-std::string LaravelJobPayload::build(std::string_view uuid, std::int64_t wa_message_id) const {
+std::string LaravelJobPayload::build(std::string_view uuid, std::int64_t wa_message_id,
+                                     std::int64_t created_at) const {
     std::string out;
-    append_to(out, uuid, wa_message_id);
+    append_to(out, uuid, wa_message_id, created_at);
     return out;
+}
+
+std::optional<PayloadForm> detect_payload_form(std::string_view payload) {
+    const auto has = [&](std::string_view marker) {
+        return payload.find(marker) != std::string_view::npos;
+    };
+    if (!has(R"("commandName":"App\\Jobs\\SendWaMessageJob")")) return std::nullopt;
+    if (!has(R"(s:11:\"waMessageId\";i:)")) return std::nullopt;
+    PayloadForm form;
+    form.serializes_models = !has(R"(s:3:\"job\";)");
+    // The newest marker decides; with SerializesModels only the top-level keys show.
+    const std::pair<std::string_view, LaravelVersion> kMarkers[] = {
+        {R"(s:15:\"uniqueLockOwner\")", {13, 24, 0}},
+        {R"(s:13:\"debounceOwner\")", {13, 6, 0}},
+        {R"("deleteWhenMissingModels":)", {13, 0, 0}},
+        {R"("batchId":)", {12, 51, 0}},
+        {R"(s:12:\"deduplicator\")", {12, 32, 0}},
+        {R"(s:12:\"messageGroup\")", {12, 28, 0}},
+        {R"("createdAt":)", {12, 11, 0}}};
+    for (const auto& [marker, version] : kMarkers) {
+        if (has(marker)) {
+            form.version = version;
+            return form;
+        }
+    }
+    const auto delay = payload.find(R"(s:5:\"delay\")");
+    const auto chain = payload.find(R"(s:15:\"chainConnection\")");
+    if (delay != std::string_view::npos && chain != std::string_view::npos && delay < chain) {
+        form.version = {11, 2, 0};
+    } else if (form.serializes_models) {
+        form.version = {9, 4, 0};
+    }
+    return form;
 }
 
 std::string new_uuid_v4() {

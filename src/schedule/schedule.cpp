@@ -96,7 +96,8 @@ bool parse_enabled(const std::string& text, const std::string& source) {
 
 // Keys are <JOB>_<SETTING>, such as WA_REDRIVE_FAILED_OPTIONS.
 void apply_schedule_file(std::vector<ScheduledJob>& jobs, const std::string& path) {
-    for (const auto& [key, value] : load_env_file(path)) {
+    // ops's own file in the .env syntax: its text alone, not the process environment.
+    for (const auto& [key, value] : load_env_file(path, no_env, EnvMapping::kRaw)) {
         const std::string source = path + ": " + key;
         const auto split = key.rfind('_');
         const std::string setting = split == std::string::npos ? "" : key.substr(split + 1);

@@ -18,6 +18,7 @@ struct GlobalArguments {
     std::string statement_timeout = "5m";
     std::string lock_timeout = "5s";
     std::string metrics_dir;
+    std::string laravel_version;
 };
 
 void add_global_options(CLI::App& app, GlobalArguments& arguments);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/core/config.hpp"
 #include "ops/core/errors.hpp"
 #include "ops/core/run_context.hpp"
 #include "ops/db/session.hpp"
@@ -23,6 +24,8 @@ struct CommandEnv {
     // Parses `ops ARGUMENTS...` as the CLI would and validates the chosen command's
     // options, without running it; throws UsageError. For commands that write command lines.
     std::function<void(const std::vector<std::string>&)> check_command_line;
+    // The resolved configuration (env file, Laravel version); null for generators.
+    const ResolvedConfig* config = nullptr;
 };
 
 // A command reads like its runbook: validate options, plan (what a dry run reports),

@@ -25,6 +25,7 @@ class DoctorCommand : public Command {
     std::string server_version_;
     std::string role_;
     Summary checks_ = Summary::array();
+    Summary queue_ = Summary::object();  // doctor_queue_report()
     int problems_ = 0;
 };
 

@@ -9,8 +9,11 @@
 
 #include "ops/commands/command.hpp"
 #include "ops/commands/replica_lag_gate.hpp"
+#include "ops/db/queue_repository.hpp"
 #include "ops/db/wa_message_repository.hpp"
+#include "ops/queue/job_settings.hpp"
 #include "ops/queue/laravel_job_payload.hpp"
+#include "ops/queue/queue_settings.hpp"
 
 namespace ops {
 
@@ -37,6 +40,8 @@ class WaRedriveFailedCommand : public Command {
         std::string tries;
         std::string backoff;
         std::string timeout;
+        bool serializes_models = false;
+        bool allow_settings_mismatch = false;
         bool dry_run = false;
         ReplicaLagGate::Options lag;
     };
@@ -69,17 +74,25 @@ class WaRedriveFailedCommand : public Command {
     struct Batch;
 
     void plan(Session& session, const RunContext& run);
+    void choose_payload(const ResolvedConfig* config);
+    Summary payload_summary() const;
     void redrive(CommandEnv& env);
     JobBatch job_batch(const RedriveRange& range, std::int64_t first_index,
                        std::string job_ids) const;
     Batch run_batch(Session& session, const RunContext& run, const RedriveRange& range,
                     const JobBatch& jobs);
     void account(const Batch& batch);
-    std::string queue_name() const { return options_.queue.value_or("default"); }
+    std::string queue_name() const { return options_.queue.value_or(queue_.queue); }
 
     Options options_;
     Limits limits_;
     RedriveSelection selection_;
+    JobClassProperties properties_;
+    QueueSettings queue_;
+    PayloadForm form_;
+    std::string form_reason_;
+    std::optional<ApplicationJob> application_job_;  // the newest the application wrote
+    std::vector<SettingMismatch> mismatches_;
     std::optional<LaravelJobPayload> payload_;
 
     // The plan (what the dry run reports).

@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "ops/core/env_file.hpp"
+#include "ops/core/laravel_version.hpp"
+
 namespace ops {
 
 enum class OutputFormat { kText, kJson };
@@ -23,15 +26,8 @@ struct GlobalOptions {
     std::chrono::milliseconds statement_timeout{std::chrono::minutes(5)};
     std::chrono::milliseconds lock_timeout{std::chrono::seconds(5)};
     std::string metrics_dir;
+    std::string laravel_version;  // --laravel-version X.Y; empty: OPS_LARAVEL_VERSION or unknown
 };
-
-// The values of a Laravel `.env` file.
-using EnvValues = std::map<std::string, std::string>;
-
-// Parses `.env` text: `KEY=value`, optional `export ` prefix, single or double quotes,
-// `#` comments (whole-line, or after an unquoted value). Throws ConfigError naming the line.
-EnvValues parse_env_text(const std::string& text, const std::string& origin);
-EnvValues load_env_file(const std::filesystem::path& path);
 
 // Where the connection settings came from, so the begin line can say it without secrets.
 struct ConnectionSettings {
@@ -42,17 +38,21 @@ struct ConnectionSettings {
 struct ResolvedConfig {
     ConnectionSettings connection;
     std::string timezone;
+    std::optional<LaravelVersion> laravel_version;  // --laravel-version, OPS_LARAVEL_VERSION
+    std::string laravel_version_source;             // which of the two gave it
+    std::optional<EnvValues> env;                   // the env file, when one was given
+    GetEnv getenv = process_env;                    // what env_lookup() consults after it
 };
 
-using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
-std::optional<std::string> process_env(const std::string& name);
-
-// Precedence: --database-url, then $DATABASE_URL, then --env-file, then libpq's own
+// Precedence: --database-url, then $DATABASE_URL, then --env-file (laravel_database()), then
+// libpq's own
 // defaults and PG* variables. Timezone: --timezone, then APP_TIMEZONE of the env file, then UTC.
 ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv = process_env);
 
-// Builds a key=value conninfo from the DB_* settings of a Laravel env file.
-std::string conninfo_from_env(const EnvValues& env);
+// Builds a key=value conninfo from the DB_* and URL settings of a Laravel env file
+// (laravel_database()).
+std::string conninfo_from_env(const EnvValues& env, const GetEnv& getenv = process_env,
+                              const std::optional<LaravelVersion>& version = std::nullopt);
 
 // True when a URI or key=value conninfo carries a password.
 bool conninfo_has_password(const std::string& conninfo);

@@ -55,10 +55,13 @@ struct LockedMessage {
 
 // The jobs.payload of a message is before_uuid + uuid + before_id + id + after_id: every
 // byte but the uuid and the id comes from the caller (LaravelJobPayload), already escaped.
+// For a payload with `createdAt` (Laravel 12.11+), the job's epoch seconds and
+// after_created_at follow.
 struct PayloadTemplate {
     std::string before_uuid;
     std::string before_id;
     std::string after_id;
+    std::optional<std::string> after_created_at;
 };
 
 // What one batch puts on the queue: which jobs, and when they become available: now, or
@@ -100,7 +103,9 @@ struct RequeuedBatch {
 // All SQL on wa_messages, and the jobs rows that requeue them.
 class WaMessageRepository {
   public:
-    explicit WaMessageRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    // `jobs_table`: the queue's table, "jobs" or "schema.table" (QueueSettings::table).
+    explicit WaMessageRepository(pqxx::transaction_base& tx,
+                                 const std::string& jobs_table = "jobs");
 
     // Ids of selected messages (ignoring `excluded` and `limit`) that already have a
     // SendWaMessageJob waiting or running in `jobs`: redriving them would send twice.
@@ -142,6 +147,10 @@ class WaMessageRepository {
 
   private:
     pqxx::transaction_base& tx_;
+    std::string jobs_;  // the queue's table, quoted
 };
+
+// A table name ("jobs", "schema.jobs") as a quoted SQL identifier.
+std::string quoted_table(pqxx::transaction_base& tx, const std::string& table);
 
 }  // namespace ops

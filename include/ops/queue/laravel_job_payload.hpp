@@ -6,9 +6,29 @@
 #include <string_view>
 #include <vector>
 
-// The `jobs.payload` text that Laravel 8's database queue writes when the application
+#include "ops/core/laravel_version.hpp"
+
+// The `jobs.payload` text that Laravel 8 to 13's database queue writes when the application
 // dispatches `new \App\Jobs\SendWaMessageJob($id)`, byte for byte (docs/QUEUE_PAYLOAD.md).
 namespace ops {
+
+// Which release's payload to write: the releases where it changed (8.0, 11.2, 12.11, 12.28,
+// 12.32, 12.51, 13.0, 13.6, 13.24) and whether the class uses SerializesModels (which from 9.4
+// serializes only the properties that differ from their defaults).
+struct PayloadForm {
+    LaravelVersion version{8, 0, 0};
+    bool serializes_models = false;
+
+    // The first release that writes this form, e.g. 12.51 for 12.67.
+    LaravelVersion first_release() const;
+    bool models_form() const { return serializes_models && version.at_least(9, 4); }
+    // "Laravel 8.0 to 11.1", "Laravel 12.51 to 12.x", "... with SerializesModels"
+    std::string describe() const;
+};
+
+// The form a stored payload of the contract's class has (the first release writing it);
+// std::nullopt when it is not one of the forms above.
+std::optional<PayloadForm> detect_payload_form(std::string_view payload);
 
 // The contract's job class.
 inline constexpr std::string_view kSendWaMessageJobClass = "App\\Jobs\\SendWaMessageJob";
@@ -30,22 +50,31 @@ class LaravelJobPayload {
     // or the name given to ->onQueue(). Throws std::invalid_argument for invalid UTF-8
     // (PHP's json_encode refuses it, so the application could not dispatch it either).
     explicit LaravelJobPayload(std::optional<std::string> on_queue,
-                               const JobClassProperties& properties = {});
+                               const JobClassProperties& properties = {},
+                               const PayloadForm& form = {});
 
-    std::string build(std::string_view uuid, std::int64_t wa_message_id) const;
+    // `created_at`: the dispatch time in epoch seconds (the `createdAt` of 12.11+).
+    std::string build(std::string_view uuid, std::int64_t wa_message_id,
+                      std::int64_t created_at = 0) const;
     // Appends the payload to `out`, for callers that build many.
-    void append_to(std::string& out, std::string_view uuid, std::int64_t wa_message_id) const;
+    void append_to(std::string& out, std::string_view uuid, std::int64_t wa_message_id,
+                   std::int64_t created_at = 0) const;
 
-    // The payload is before_uuid() + uuid + before_id() + decimal id + after_id(), so that
-    // the database can assemble many rows from these bytes without changing any of them.
+    // The payload is before_uuid() + uuid + before_id() + decimal id + after_id(), and for a
+    // form with `createdAt`, + decimal epoch seconds + after_created_at(), so that the database
+    // can assemble many rows from these bytes without changing any of them.
     const std::string& before_uuid() const { return before_uuid_; }
     const std::string& before_id() const { return before_id_; }
     const std::string& after_id() const { return after_id_; }
+    bool has_created_at() const { return has_created_at_; }
+    const std::string& after_created_at() const { return after_created_at_; }
 
   private:
     std::string before_uuid_;
     std::string before_id_;
     std::string after_id_;
+    bool has_created_at_ = false;
+    std::string after_created_at_;
 };
 
 // A fresh random UUID v4 as Ramsey\Uuid writes it: lowercase, 8-4-4-4-12.

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <functional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "ops/core/config.hpp"
+#include "ops/output/summary.hpp"
+
+namespace ops {
+
+// Adds one check: its name and the problem ("" when fine).
+using AddCheck = std::function<void(const std::string& name, const std::string& problem)>;
+
+// doctor's queue report: which connection, table and queue `wa redrive-failed` writes to (or
+// why it refuses the connection), whether a worker takes jobs from that queue (a row due for
+// longer than retry_after and never reserved says none does), the payload form of the
+// application's newest own SendWaMessageJob and whether its job settings differ from what a
+// plain redrive writes. Returns the report for the summary's "queue".
+Summary doctor_queue_report(pqxx::transaction_base& tx, const ResolvedConfig* config,
+                            const AddCheck& add_check);
+
+}  // namespace ops

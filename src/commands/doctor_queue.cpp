@@ -1,0 +1,74 @@
+#include "ops/commands/doctor_queue.hpp"
+
+#include "ops/core/errors.hpp"
+#include "ops/db/queue_repository.hpp"
+#include "ops/queue/job_settings.hpp"
+#include "ops/queue/queue_settings.hpp"
+
+namespace ops {
+namespace {
+
+constexpr const char* kRedrivenEvent = "wa.message.redriven";  // as wa redrive-failed writes
+
+std::string worker_problem(const QueueSettings& queue, const WaitingJobs& waiting) {
+    if (waiting.count == 0) return {};
+    return std::to_string(waiting.count) + " job(s) on queue '" + queue.queue +
+           "' have been due for longer than retry_after (" + std::to_string(queue.retry_after) +
+           " s), the oldest for " + std::to_string(waiting.oldest_s.value_or(0)) +
+           " s, and no worker took them: is `queue:work` running for this queue?";
+}
+
+void report_application_job(QueueRepository& repository, Summary& report,
+                            const AddCheck& add_check) {
+    const auto job = repository.newest_application_job(kRedrivenEvent);
+    if (!job) {
+        report["application_job"] = nullptr;
+        return;
+    }
+    const auto form = detect_payload_form(job->payload);
+    report["application_job"] = {
+        {"row", job->source + " id " + std::to_string(job->id)},
+        {"form", form ? Summary(form->describe()) : Summary("not a known form")}};
+    std::string problem;
+    for (const auto& m : job_settings_mismatches(job->payload, {})) {
+        problem += (problem.empty() ? "" : "; ") + m.setting + " is " + m.application +
+                   " there, ops writes " + m.ops + (m.fix.empty() ? "" : " (give " + m.fix + ")");
+    }
+    if (!problem.empty()) problem = job->source + " id " + std::to_string(job->id) + ": " + problem;
+    add_check("job settings of the application's SendWaMessageJob", problem);
+}
+
+}  // namespace
+
+Summary doctor_queue_report(pqxx::transaction_base& tx, const ResolvedConfig* config,
+                            const AddCheck& add_check) {
+    Summary report;
+    QueueSettings queue;
+    try {
+        if (config != nullptr) queue = queue_settings(*config);
+    } catch (const ConfigError& e) {
+        add_check("queue connection", e.what());
+        report["refused"] = e.what();
+        return report;
+    }
+    report["connection"] = queue.connection;
+    report["table"] = queue.table;
+    report["queue"] = queue.queue;
+    report["retry_after_s"] = queue.retry_after;
+    add_check("queue connection " + queue.connection + " (table " + queue.table + ", queue " +
+                  queue.queue + ")",
+              "");
+    QueueRepository repository(tx, queue.table);
+    if (!repository.table_exists(queue.table)) {
+        add_check("table " + queue.table + " of the queue", "it does not exist");
+        return report;
+    }
+    const WaitingJobs waiting = repository.waiting_jobs(queue.queue, queue.retry_after);
+    report["jobs"] = waiting.total;
+    report["waiting_past_retry_after"] = waiting.count;
+    add_check("a worker takes jobs from queue " + queue.queue, worker_problem(queue, waiting));
+    report_application_job(repository, report, add_check);
+    return report;
+}
+
+}  // namespace ops

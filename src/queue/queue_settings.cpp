@@ -1,0 +1,98 @@
+#include "ops/queue/queue_settings.hpp"
+
+#include <map>
+#include <regex>
+
+#include "ops/core/errors.hpp"
+
+namespace ops {
+namespace {
+
+// The connections of Laravel's stock config/queue.php (8 to 13) and their drivers.
+const std::map<std::string, std::string>& stock_connections() {
+    static const std::map<std::string, std::string> kConnections = {{"sync", "sync"},
+                                                                    {"database", "database"},
+                                                                    {"beanstalkd", "beanstalkd"},
+                                                                    {"sqs", "sqs"},
+                                                                    {"redis", "redis"},
+                                                                    {"deferred", "deferred"},
+                                                                    {"background", "background"},
+                                                                    {"failover", "failover"},
+                                                                    {"null", "null"}};
+    return kConnections;
+}
+
+void check_connection(const std::string& name) {
+    const auto& connections = stock_connections();
+    const auto it = connections.find(name);
+    const std::string what = "QUEUE_CONNECTION is '" + name + "'";
+    if (it == connections.end()) {
+        throw ConfigError(what + ", not a connection of Laravel's stock config/queue.php; ops " +
+                          "writes jobs for the 'database' connection only");
+    }
+    if (it->second == "redis") {
+        throw ConfigError(what + " (the redis driver): ops does not write to a Redis queue yet, " +
+                              "and a row in the jobs table would never be run by its workers",
+                          "redrive with the application's own tools, or run the workers of a "
+                          "'database' connection");
+    }
+    if (it->second != "database") {
+        throw ConfigError(what + " (the " + it->second + " driver): ops writes jobs for the " +
+                          "'database' driver only, and a jobs row would never be run");
+    }
+}
+
+std::string table_name(const std::string& value) {
+    static const std::regex kTable(
+        "^[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?$");
+    if (!std::regex_match(value, kTable)) {
+        throw ConfigError("DB_QUEUE_TABLE is '" + value +
+                          "': expected a table name, letters, digits and '_' (or schema.table)");
+    }
+    return value;
+}
+
+std::int64_t retry_after(const std::string& value) {
+    static const std::regex kSeconds("^[0-9]{1,9}$");
+    if (!std::regex_match(value, kSeconds)) {
+        throw ConfigError("DB_QUEUE_RETRY_AFTER is '" + value +
+                          "': expected whole seconds, e.g. 90");
+    }
+    return std::stoll(value);
+}
+
+}  // namespace
+
+QueueSettings queue_settings(const ResolvedConfig& config) {
+    QueueSettings settings;
+    if (!config.env) return settings;
+    const auto get = [&](const char* name) { return env_lookup(*config.env, name, config.getenv); };
+    if (const auto connection = get("QUEUE_CONNECTION")) {
+        settings.connection = *connection;
+        settings.connection_source = "QUEUE_CONNECTION";
+    }
+    check_connection(settings.connection);
+    // Laravel 8 to 10's stock config/queue.php does not read DB_QUEUE_*.
+    if (config.laravel_version && !config.laravel_version->at_least(11)) return settings;
+    if (const auto db = get("DB_QUEUE_CONNECTION"); db && !db->empty()) {
+        const std::string app_db = get("DB_CONNECTION").value_or("pgsql");
+        if (*db != app_db) {
+            throw ConfigError("DB_QUEUE_CONNECTION is '" + *db + "': the jobs table is on the '" +
+                              *db + "' database connection, not on '" + app_db +
+                              "' (DB_CONNECTION), which is the one ops connects to");
+        }
+    }
+    if (const auto table = get("DB_QUEUE_TABLE"); table && !table->empty()) {
+        settings.table = table_name(*table);
+    }
+    if (const auto queue = get("DB_QUEUE"); queue && !queue->empty()) {
+        settings.queue = *queue;
+        settings.queue_source = "DB_QUEUE";
+    }
+    if (const auto seconds = get("DB_QUEUE_RETRY_AFTER"); seconds && !seconds->empty()) {
+        settings.retry_after = retry_after(*seconds);
+    }
+    return settings;
+}
+
+}  // namespace ops

@@ -1,0 +1,85 @@
+// The application's database and queue settings from its env, as Laravel's stock
+// config/database.php and config/queue.php read them.
+#include <catch2/catch.hpp>
+
+#include "ops/core/errors.hpp"
+#include "ops/core/laravel_database.hpp"
+#include "ops/queue/queue_settings.hpp"
+
+using namespace ops;
+
+namespace {
+
+LaravelDatabase database(const EnvValues& env,
+                         std::optional<LaravelVersion> version = std::nullopt) {
+    return laravel_database(env, no_env, version);
+}
+
+ResolvedConfig config_with(const EnvValues& env,
+                           std::optional<LaravelVersion> version = std::nullopt) {
+    ResolvedConfig config;
+    config.env = env;
+    config.getenv = no_env;
+    config.laravel_version = version;
+    return config;
+}
+
+}  // namespace
+
+TEST_CASE("laravel database: a URL's parts override DB_*, decoded as Laravel decodes them") {
+    const auto db = database(
+        {{"DB_HOST", "ignored"},
+         {"DB_PORT", "6543"},
+         {"DB_USERNAME", "base"},
+         {"DB_URL", "postgres://app:p%40ss%27w@db.internal/shop?sslmode=require&charset=utf8"}});
+    CHECK(db.url_key == "DB_URL");
+    CHECK(db.conninfo ==
+          "host='db.internal' port='6543' dbname='shop' user='app' password='p@ss\\'w' "
+          "sslmode='require'");
+    // Laravel 8 to 10 read DATABASE_URL only.
+    const auto old = database({{"DB_URL", "pgsql://a@h1/x"}, {"DATABASE_URL", "pgsql://b@h2:5/y"}},
+                              LaravelVersion{10, 48, 0});
+    CHECK(old.conninfo == "host='h2' port='5' dbname='y' user='b'");
+    CHECK(database({{"DB_DATABASE", "app"}}).conninfo == "dbname='app'");
+}
+
+TEST_CASE("laravel database: other drivers and malformed URLs are configuration errors") {
+    CHECK_THROWS_AS(database({{"DB_CONNECTION", "mysql"}}), ConfigError);
+    CHECK_THROWS_AS(database({{"DB_CONNECTION", "sqlite"}}), ConfigError);
+    CHECK_NOTHROW(database({{"DB_CONNECTION", "pgsql"}}));
+    CHECK_THROWS_AS(database({{"DB_URL", "mysql2://u@h/db"}}), ConfigError);
+    CHECK_THROWS_AS(database({{"DB_URL", "not a url"}}), ConfigError);
+    CHECK_THROWS_AS(database({{"DB_URL", "pgsql://h:port/db"}}), ConfigError);
+    CHECK_THROWS_AS(database({{"DB_URL", "pgsql://a@h/x"}, {"DATABASE_URL", "pgsql://b@h/y"}}),
+                    ConfigError);
+    try {
+        database({{"DB_URL", "mysql://root:s3cret@h/db"}});
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()).find("s3cret") == std::string::npos);
+    }
+}
+
+TEST_CASE("laravel queue: defaults, Laravel 11's DB_QUEUE_*, and refusals") {
+    const QueueSettings plain = queue_settings(config_with({}));
+    CHECK(plain.connection == "database");
+    CHECK(plain.table == "jobs");
+    CHECK(plain.queue == "default");
+    CHECK(plain.retry_after == 90);
+    const EnvValues eleven = {{"QUEUE_CONNECTION", "database"},
+                              {"DB_QUEUE_TABLE", "queue.jobs"},
+                              {"DB_QUEUE", "wa"},
+                              {"DB_QUEUE_RETRY_AFTER", "300"},
+                              {"DB_QUEUE_CONNECTION", "pgsql"}};
+    const QueueSettings settings = queue_settings(config_with(eleven));
+    CHECK(settings.table == "queue.jobs");
+    CHECK(settings.queue == "wa");
+    CHECK(settings.retry_after == 300);
+    CHECK(queue_settings(config_with(eleven, LaravelVersion{9, 52, 0})).queue == "default");
+    for (const std::string name : {"redis", "sync", "sqs", "beanstalkd", "custom"}) {
+        INFO(name);
+        CHECK_THROWS_AS(queue_settings(config_with({{"QUEUE_CONNECTION", name}})), ConfigError);
+    }
+    CHECK_THROWS_AS(queue_settings(config_with({{"DB_QUEUE_RETRY_AFTER", "90s"}})), ConfigError);
+    CHECK_THROWS_AS(queue_settings(config_with({{"DB_QUEUE_TABLE", "jobs; drop"}})), ConfigError);
+    CHECK_THROWS_AS(queue_settings(config_with({{"DB_QUEUE_CONNECTION", "mysql"}})), ConfigError);
+}

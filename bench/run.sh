@@ -4,19 +4,20 @@
 # with production durability (fsync on). Prints one table: job, rows, medians, ratio, ops RSS,
 # then (with --scaling) how the archive grew from 1x to 4x rows, then ops's start-up time.
 #
-#   bench/run.sh [--reps N] [--jobs archive,redrive,reconcile,startup] [--archive-scale K]
+#   bench/run.sh [--reps N] [--jobs archive,restore,redrive,reconcile,startup] [--archive-scale K]
 #                [--scaling] [-v NAME=VALUE]...
 #
 # -v passes a size variable to every job's setup.sql (e.g. -v events=6000000 -v old=4000000).
-# --archive-scale K multiplies the archive sizes by K (1M -> K M qualifying rows).
-# --scaling also runs the archive at 4 times its size and prints the growth of time and RSS.
+# --archive-scale K multiplies the archive (and restore) sizes by K (1M -> K M qualifying rows).
+# --scaling also runs the archive and the restore at 4 times their size and prints the growth
+# of time and RSS. The restore job restores the file `ops audit archive` made of its data.
 # The `startup` job times `ops --version` and `ops --help` with hyperfine (no database).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 reps=3
-jobs=archive,redrive,reconcile,startup
+jobs=archive,restore,redrive,reconcile,startup
 scale=1
 scaling=0
 vars=()
@@ -33,12 +34,12 @@ while [ $# -gt 0 ]; do
 done
 for job in ${jobs//,/ }; do
     case "$job" in
-    archive | redrive | reconcile | startup) ;;
-    *) echo "bench/run.sh: unknown job '$job' (archive, redrive, reconcile, startup)" >&2; exit 2 ;;
+    archive | restore | redrive | reconcile | startup) ;;
+    *) echo "bench/run.sh: unknown job '$job' (archive, restore, redrive, reconcile, startup)" >&2; exit 2 ;;
     esac
 done
 # The growth is measured against the 1x run of the same suite.
-if [ "$scaling" = 1 ] && [[ ",$jobs," != *,archive,* ]]; then jobs=archive,$jobs; fi
+if [ "$scaling" = 1 ] && [[ ",$jobs," != *,archive,* ]] && [[ ",$jobs," != *,restore,* ]]; then jobs=archive,$jobs; fi
 
 # The archive's sizes: setup.sql's defaults unless -v events=/old= changed them.
 events=1500000
@@ -95,15 +96,16 @@ own_ticks() {
 run_job() {
     local job=$1 factor=$2 dir=bench/$1 label=$1
     local job_vars=("${vars[@]}")
-    if [ "$job" = archive ] && [ "$factor" != 1 ]; then
+    if scales "$job" && [ "$factor" != 1 ]; then
         job_vars+=(-v events=$((events * factor)) -v old=$((old * factor)))
-        label="archive ${factor}x"
+        label="$job ${factor}x"
     fi
     psql_db postgres -c "DROP DATABASE IF EXISTS tpl_$job" -c "CREATE DATABASE tpl_$job"
     psql_db "tpl_$job" -f schema/app-schema.sql
     psql_db "tpl_$job" "${job_vars[@]}" -f "$dir/setup.sql" >/dev/null
     local rows
     rows=$(psql_db "tpl_$job" -At -f "$dir/rows.sql")
+    [ "$job" = restore ] && rows=$(prepare_restore_input "tpl_$job")
     local res=$work/$job.$factor
     rm -f "$res.ops" "$res.plain"
     local machine0 own0 wall0
@@ -121,10 +123,11 @@ run_job() {
             if [ "$tool" = ops ]; then
                 # shellcheck disable=SC2046
                 DATABASE_URL="postgresql://postgres@127.0.0.1:$port/run" timed "$res.ops" \
-                    "$ops" --log-level warn $(sed "s|@WORKDIR@|$work/out|g" "$dir/ops-args.txt")
+                    "$ops" --log-level warn $(sed -e "s|@WORKDIR@|$work/out|g" -e "s|@INPUT@|$work/input|g" "$dir/ops-args.txt")
             else
                 timed "$res.plain" psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d run \
-                    -v ON_ERROR_STOP=1 -v out="$work/out/plain.jsonl" -f "$dir/plain.sql"
+                    -v ON_ERROR_STOP=1 -v out="$work/out/plain.jsonl" \
+                    -v input="$work/input/audit-events-bench.jsonl" -f "$dir/plain.sql"
             fi
         done
     done
@@ -143,6 +146,22 @@ run_job() {
     echo "$ops_s $plain_s $rss $rows" >"$res.result"
     results+=("$res.result")
     psql_db postgres -c "DROP DATABASE run" -c "DROP DATABASE tpl_$job"
+}
+
+# Jobs whose size --archive-scale and --scaling change.
+scales() { [ "$1" = archive ] || [ "$1" = restore ]; }
+scaled_jobs() { for j in ${jobs//,/ }; do scales "$j" && echo "$j"; done; }
+
+# The restore job's input: the template's old rows archived by `ops audit archive --days 90`
+# (so the template keeps only the recent ones), under a fixed name. Prints its line count.
+prepare_restore_input() {
+    rm -rf "$work/input"
+    DATABASE_URL="postgresql://postgres@127.0.0.1:$port/$1" "$ops" --log-level warn \
+        audit archive --days 90 --dir "$work/input" >/dev/null
+    mv "$work/input"/audit-events-*.jsonl "$work/input/audit-events-bench.jsonl"
+    mv "$work/input"/audit-events-*.manifest.json "$work/input/audit-events-bench.manifest.json"
+    psql_db "$1" -c "VACUUM ANALYZE audit_events"
+    wc -l <"$work/input/audit-events-bench.jsonl"
 }
 
 # Median start-up time of `ops --version` and `ops --help` (no database, output discarded).
@@ -174,15 +193,17 @@ targets() {
         printf '%-22s %-60s %s\n' "ops RSS < 50 MiB" "highest $(printf '%.1f' "$rss_max") MiB" "$(verdict "$rss_max" 49.99)"
     fi
     if [ "$scaling" = 1 ]; then
-        read -r o1 _ r1 n1 <"$work/archive.$scale.result"
-        read -r o4 _ r4 n4 <"$work/archive.$((scale * 4)).result"
-        local rss_x time_x rows_x
-        rss_x=$(awk -v a="$r1" -v b="$r4" 'BEGIN { printf "%.2f", b / a }')
-        time_x=$(awk -v a="$o1" -v b="$o4" 'BEGIN { printf "%.2f", b / a }')
-        rows_x=$(awk -v a="$n1" -v b="$n4" 'BEGIN { printf "%.2f", b / a }')
-        printf '%-22s %-60s %s\n' "RSS flat 1x -> 4x" "x$rss_x (flat: at most x1.10)" "$(verdict "$rss_x" 1.10)"
-        printf '%-22s %-60s %s\n' "time linear 1x -> 4x" "x$time_x for x$rows_x rows (linear: at most 1.2 x the rows)" \
-            "$(verdict "$(awk -v t="$time_x" -v r="$rows_x" 'BEGIN { print t / r }')" 1.2)"
+        local job rss_x time_x rows_x
+        for job in $(scaled_jobs); do
+            read -r o1 _ r1 n1 <"$work/$job.$scale.result"
+            read -r o4 _ r4 n4 <"$work/$job.$((scale * 4)).result"
+            rss_x=$(awk -v a="$r1" -v b="$r4" 'BEGIN { printf "%.2f", b / a }')
+            time_x=$(awk -v a="$o1" -v b="$o4" 'BEGIN { printf "%.2f", b / a }')
+            rows_x=$(awk -v a="$n1" -v b="$n4" 'BEGIN { printf "%.2f", b / a }')
+            printf '%-22s %-60s %s\n' "$job RSS flat 1x->4x" "x$rss_x (flat: at most x1.10)" "$(verdict "$rss_x" 1.10)"
+            printf '%-22s %-60s %s\n' "$job time 1x->4x" "x$time_x for x$rows_x rows (linear: at most 1.2 x the rows)" \
+                "$(verdict "$(awk -v t="$time_x" -v r="$rows_x" 'BEGIN { print t / r }')" 1.2)"
+        done
     fi
     if [ -e "$work/startup.csv" ]; then
         local slowest
@@ -201,18 +222,20 @@ printf '%-12s %9s %9s %9s %6s %10s %8s %7s\n' job rows "ops s" "plain s" ratio "
 for job in ${jobs//,/ }; do
     [ "$job" = startup ] && continue
     factor=1
-    [ "$job" = archive ] && factor=$scale
+    scales "$job" && factor=$scale
     run_job "$job" "$factor"
-    if [ "$job" = archive ] && [ "$scaling" = 1 ]; then run_job archive $((scale * 4)); fi
+    if scales "$job" && [ "$scaling" = 1 ]; then run_job "$job" $((scale * 4)); fi
 done
 if [ "$scaling" = 1 ]; then
     echo
     printf '%-14s %9s %12s %12s %9s\n' scaling "rows x" "ops time x" "plain time x" "RSS x"
-    read -r o1 p1 r1 n1 <"$work/archive.$scale.result"
-    read -r o4 p4 r4 n4 <"$work/archive.$((scale * 4)).result"
-    awk -v o1="$o1" -v p1="$p1" -v r1="$r1" -v n1="$n1" -v o4="$o4" -v p4="$p4" -v r4="$r4" -v n4="$n4" \
-        -v label="archive ${scale}x->$((scale * 4))x" \
-        'BEGIN { printf "%-14s %9.2f %12.2f %12.2f %9.2f\n", label, n4 / n1, o4 / o1, p4 / p1, r4 / r1 }'
+    for job in $(scaled_jobs); do
+        read -r o1 p1 r1 n1 <"$work/$job.$scale.result"
+        read -r o4 p4 r4 n4 <"$work/$job.$((scale * 4)).result"
+        awk -v o1="$o1" -v p1="$p1" -v r1="$r1" -v n1="$n1" -v o4="$o4" -v p4="$p4" -v r4="$r4" -v n4="$n4" \
+            -v label="$job ${scale}x->$((scale * 4))x" \
+            'BEGIN { printf "%-14s %9.2f %12.2f %12.2f %9.2f\n", label, n4 / n1, o4 / o1, p4 / p1, r4 / r1 }'
+    done
 fi
 if [[ ",$jobs," == *,startup,* ]]; then startup; fi
 targets

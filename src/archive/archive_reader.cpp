@@ -6,23 +6,32 @@
 #include "ops/core/errors.hpp"
 
 namespace ops {
+
 namespace {
-
 constexpr unsigned kReadChunk = 1 << 16;
-
-ArchiveLine classify(std::string text, bool terminated) {
-    ArchiveLine line{std::move(text), false, 0, nullptr};
-    if (!terminated) return line;
-    line.value = nlohmann::json::parse(line.text, nullptr, false);
-    if (line.value.is_object() && line.value.contains("id") &&
-        line.value["id"].is_number_integer()) {
-        line.whole = true;
-        line.id = line.value["id"].get<std::int64_t>();
-    }
-    return line;
-}
-
 }  // namespace
+
+void classify_line(ArchiveLine& line) {
+    line.whole = false;
+    line.id = 0;
+    line.problem.clear();
+    if (!line.terminated) {
+        line.fields.clear();
+        line.problem = "torn (no line end: a run was interrupted while writing it)";
+        return;
+    }
+    if (!parse_archive_line(line.text, line.fields, line.problem)) {
+        line.problem = "not a JSON object: " + line.problem;
+        return;
+    }
+    const auto id = line_id(line.text, line.fields);
+    if (!id) {
+        line.problem = "no integer id";
+        return;
+    }
+    line.whole = true;
+    line.id = *id;
+}
 
 ArchiveReader::ArchiveReader(const std::filesystem::path& path)
     : file_(gzopen(path.c_str(), "rb")) {
@@ -39,28 +48,48 @@ bool ArchiveReader::fill() {
     const std::size_t old_size = buffer_.size();
     buffer_.resize(old_size + kReadChunk);
     const int read = gzread(file_, buffer_.data() + old_size, kReadChunk);
-    // A negative count is a truncated gzip stream (a crash mid-write): what came before stands.
     buffer_.resize(old_size + static_cast<std::size_t>(read > 0 ? read : 0));
-    if (read <= 0) eof_ = true;
-    return read > 0;
+    if (read > 0) return true;
+    eof_ = true;
+    int code = Z_OK;
+    const char* message = gzerror(file_, &code);
+    // Z_BUF_ERROR is zlib's "unexpected end of file": the stream stops where a crash cut
+    // it (after a sync flush). Anything else is data that does not decode.
+    if (code == Z_BUF_ERROR) {
+        end_ = StreamEnd::kTruncated;
+    } else if (code != Z_OK) {
+        end_ = StreamEnd::kCorrupt;
+    }
+    if (code != Z_OK) end_detail_ = message == nullptr ? "zlib error" : message;
+    return false;
 }
 
-std::optional<ArchiveLine> ArchiveReader::next() {
+bool ArchiveReader::next(ArchiveLine& line) {
     while (true) {
         const auto newline = buffer_.find('\n', position_);
         if (newline != std::string::npos) {
-            std::string text = buffer_.substr(position_, newline - position_);
+            line.text.assign(buffer_, position_, newline - position_);
             position_ = newline + 1;
-            return classify(std::move(text), true);
+            line.terminated = true;
+            break;
         }
-        if (!fill()) break;
+        if (!fill()) {
+            if (position_ >= buffer_.size()) return false;
+            line.text.assign(buffer_, position_);
+            position_ = buffer_.size();
+            line.terminated = false;
+            break;
+        }
     }
-    if (position_ < buffer_.size()) {
-        std::string rest = buffer_.substr(position_);
-        position_ = buffer_.size();
-        return classify(std::move(rest), false);
-    }
-    return std::nullopt;
+    line.number = ++lines_;
+    classify_line(line);
+    return true;
+}
+
+std::optional<ArchiveLine> ArchiveReader::next() {
+    ArchiveLine line;
+    if (!next(line)) return std::nullopt;
+    return line;
 }
 
 FileDigest digest_file(const std::filesystem::path& path) {

@@ -25,11 +25,16 @@ nlohmann::ordered_json manifest_to_json(const Manifest& m) {
         m.newest_created_at ? nlohmann::ordered_json(*m.newest_created_at) : nullptr;
     json["bytes"] = m.bytes;
     json["sha256"] = m.sha256;
+    json["columns"] = nlohmann::ordered_json::array();
+    for (const auto& column : m.columns) {
+        json["columns"].push_back({{"name", column.name}, {"type", column.type}});
+    }
     return json;
 }
 
 Manifest manifest_from_json(const nlohmann::json& json) {
     Manifest m;
+    m.format_version = json.value("format_version", 1);
     m.data_file = json.at("data_file").get<std::string>();
     m.run_id = json.at("run_id").get<std::string>();
     m.compression = json.at("compression").get<std::string>();
@@ -41,6 +46,12 @@ Manifest manifest_from_json(const nlohmann::json& json) {
     if (!json.at("last_id").is_null()) m.last_id = json.at("last_id").get<std::int64_t>();
     m.bytes = json.at("bytes").get<std::uint64_t>();
     m.sha256 = json.at("sha256").get<std::string>();
+    if (json.contains("columns")) {
+        for (const auto& column : json.at("columns")) {
+            m.columns.push_back(
+                {column.at("name").get<std::string>(), column.at("type").get<std::string>()});
+        }
+    }
     return m;
 }
 

@@ -140,6 +140,9 @@ void AuditArchiveCommand::resolve_cutoff(Session& session, const RunContext& run
 void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
     pqxx::read_transaction tx(session.connection());
     planned_ = AuditRepository(tx).count_by_channel(selection_);
+    // The types rows had when archived, so that a restore can tell when they changed.
+    for (auto& [name, type] : AuditRepository(tx).column_types())
+        manifest_.columns.push_back({std::move(name), std::move(type)});
     for (const auto& channel : planned_) selected_ += channel.rows;
     if (limits_.max_rows) selected_ = std::min(selected_, *limits_.max_rows);
     data_file_ =

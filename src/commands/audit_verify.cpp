@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "ops/archive/archive_reader.hpp"
+#include "ops/archive/archive_check.hpp"
 #include "ops/archive/manifest.hpp"
 
 namespace ops {
@@ -68,38 +68,28 @@ Summary AuditVerifyCommand::verify_file(const std::string& given) {
         result["status"] = "missing";
         return result;
     }
-    std::int64_t whole = 0, torn = 0;
-    ArchiveReader reader(path);
-    while (const auto line = reader.next()) (line->whole ? whole : torn)++;
-    const FileDigest digest = digest_file(path);
-    result["rows"] = whole;
-    result["torn_lines"] = torn;
-    result["bytes"] = digest.bytes;
-    result["sha256"] = digest.sha256;
-
-    const auto manifest = read_manifest(manifest_path_for(path), problem);
-    std::vector<std::string> problems;
-    if (!problem.empty()) problems.push_back(problem);
-    if (!manifest && problem.empty()) {
-        problems.push_back("no manifest: the run that wrote it did not finish cleanly");
-    }
-    if (manifest) {
-        if (whole > manifest->rows) {
-            problems.push_back(std::to_string(whole - manifest->rows) + " extra lines");
-        } else if (whole < manifest->rows) {
-            problems.push_back(std::to_string(manifest->rows - whole) + " lines missing");
+    const FileCheck check = check_archive_file(path);
+    result["rows"] = check.whole;
+    result["torn_lines"] = check.torn;
+    result["bad_lines"] = check.bad;
+    result["bytes"] = check.digest.bytes;
+    result["sha256"] = check.digest.sha256;
+    result["manifest"] = check.manifest.has_value();
+    std::vector<std::string> problems = check.problems;
+    if (!check.manifest) {
+        const bool unreadable = !problems.empty() && problems.front().starts_with("manifest ");
+        if (!unreadable) {
+            problems.insert(problems.begin(),
+                            "no manifest: the run that wrote it did not finish cleanly");
         }
-        if (digest.bytes != manifest->bytes) problems.push_back("size differs from manifest");
-        if (digest.sha256 != manifest->sha256) problems.push_back("SHA-256 differs from manifest");
+        if (check.torn > 0) problems.push_back(std::to_string(check.torn) + " torn lines");
     }
-    if (torn > 0) problems.push_back(std::to_string(torn) + " torn lines");
     std::string status = "sound";
     if (!problems.empty()) {
         ++unsound_;
         status.clear();
         for (const auto& p : problems) status += (status.empty() ? "" : "; ") + p;
     }
-    result["manifest"] = manifest.has_value();
     result["status"] = status;
     return result;
 }

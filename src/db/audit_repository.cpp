@@ -55,59 +55,45 @@ std::optional<IdRange> AuditRepository::next_range(const AuditSelection& selecti
 ArchivedBatch AuditRepository::take_range(const AuditSelection& selection, const IdRange& range) {
     return ArchivedBatch(tx_.exec_params(
         std::string("DELETE FROM audit_events a WHERE id > $3 AND id <= $4 AND ") + kMatches +
-            " RETURNING a.id, a.channel, to_char(a.created_at, 'YYYY-MM-DD HH24:MI:SS'), "
-            "row_to_json(a)::text",
+            " RETURNING a.id, a.channel, to_char(a.created_at, 'YYYY-MM-DD HH24:MI:SS'), " +
+            archive_line_sql(),
         selection.cutoff, ChannelsParam(selection).get(), range.after_id, range.upper));
 }
 
-std::vector<ColumnType> AuditRepository::columns() {
+// row_to_json(a) renders SQL NULL and a json value `null` alike; lines with a json or jsonb
+// column holding JSON null end in a "$json_null" member naming those columns (format 2).
+// Read from the catalog in the batch's transaction: a migration may add a column mid-run.
+std::string AuditRepository::archive_line_sql() {
     const auto rows = tx_.exec(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
-        "       a.atttypid IN ('json'::regtype, 'jsonb'::regtype), t.typcategory = 'A' "
-        "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-        "WHERE a.attrelid = 'audit_events'::regclass AND a.attnum > 0 AND NOT a.attisdropped "
-        "ORDER BY a.attnum");
-    std::vector<ColumnType> columns;
+        "SELECT attname, atttypid = 'jsonb'::regtype FROM pg_attribute "
+        "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
+        "  AND atttypid IN ('json'::regtype, 'jsonb'::regtype) ORDER BY attnum");
+    if (rows.empty()) return "row_to_json(a)::text";
+    std::string any, names;
     for (const auto& row : rows) {
-        columns.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<bool>(),
-                           row[3].as<bool>()});
+        const auto name = row[0].as<std::string>();
+        const std::string test = fmt::format("{}(a.{}) = 'null'",
+                                             row[1].as<bool>() ? "jsonb_typeof" : "json_typeof",
+                                             tx_.quote_name(name));
+        any += (any.empty() ? "" : " OR ") + test;
+        names += (names.empty() ? "" : ", ") +
+                 fmt::format("CASE WHEN {} THEN {} END", test,
+                             tx_.quote(nlohmann::json(name).dump() + ","));
+    }
+    return "CASE WHEN " + any + " THEN left(row_to_json(a)::text, -1) || " +
+           tx_.quote(",\"" + std::string(kJsonNullMember) + "\":[") + " || rtrim(concat(" +
+           names + "), ',') || ']}' ELSE row_to_json(a)::text END";
+}
+
+std::vector<std::pair<std::string, std::string>> AuditRepository::column_types() {
+    std::vector<std::pair<std::string, std::string>> columns;
+    for (const auto& row : tx_.exec(
+             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+             "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
+             "ORDER BY attnum")) {
+        columns.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
     }
     return columns;
-}
-
-RestoreCounts AuditRepository::restore_rows(const std::string& json_array,
-                                            const std::vector<ColumnType>& columns) {
-    // Identifiers and types come from the catalog (quoted here), values only from $1.
-    std::string names, values;
-    for (const auto& column : columns) {
-        const std::string key = tx_.quote(column.name);
-        const std::string value =
-            column.is_array ? fmt::format(
-                                  "CASE WHEN json_typeof(r -> {0}) = 'array' THEN "
-                                  "ARRAY(SELECT json_array_elements_text(r -> {0}))::{1} END",
-                                  key, column.type)
-                            : fmt::format("(r ->> {})::{}", key, column.type);
-        names += fmt::format("{}{}", names.empty() ? "" : ", ", tx_.quote_name(column.name));
-        values += fmt::format("{}{}", values.empty() ? "" : ", ", value);
-    }
-    const auto row = tx_.exec_params1(
-        fmt::format("WITH given AS (SELECT value AS r FROM json_array_elements($1::json)), "
-                    "inserted AS (INSERT INTO audit_events ({}) SELECT {} FROM given "
-                    "ON CONFLICT (id) DO NOTHING RETURNING 1) "
-                    "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM given)",
-                    names, values),
-        json_array);
-    const auto inserted = row[0].as<std::int64_t>();
-    return {inserted, row[1].as<std::int64_t>() - inserted};
-}
-
-std::int64_t AuditRepository::count_existing(const std::string& json_ids) {
-    return tx_
-        .exec_params1(
-            "SELECT count(*) FROM audit_events "
-            "WHERE id IN (SELECT json_array_elements_text($1::json)::bigint)",
-            json_ids)[0]
-        .as<std::int64_t>();
 }
 
 }  // namespace ops

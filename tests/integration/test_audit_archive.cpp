@@ -180,7 +180,8 @@ TEST_CASE("archive moves rows older than the cutoff into one JSON line each, all
     const auto manifests = files_in(dir.path() / "archives", ".manifest.json");
     REQUIRE(manifests.size() == 1);
     const auto manifest = json::parse(read_file(manifests[0]));
-    CHECK(manifest["format_version"] == 1);
+    CHECK(manifest["format_version"] == 2);
+    CHECK(manifest["columns"][2] == json({{"name", "channel"}, {"type", "character varying(32)"}}));
     CHECK(manifest["rows"] == 500);
     CHECK(manifest["first_id"] == lines.begin()->first);
     CHECK(manifest["last_id"] == lines.rbegin()->first);

@@ -80,6 +80,9 @@ TEST_CASE("restore puts rows back with their ids, skips existing ones and torn l
     const auto original = db.rows_as_json("SELECT * FROM audit_events ORDER BY id");
     TempDir dir;
     const std::string file = archive_all(db, dir);
+    // What an interrupted run leaves: no manifest, a torn last line.
+    std::filesystem::remove(std::filesystem::path(file).replace_extension("").string() +
+                            ".manifest.json");
     append(file, "{\"id\": 77, \"torn");
     db.exec("DELETE FROM audit_events WHERE channel = 'ops'");
     // Ten rows are back already (e.g. restored before): they are skipped, not duplicated.
@@ -121,6 +124,12 @@ TEST_CASE("restore refuses files with columns the table lacks, before inserting 
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("request_id") != std::string::npos);
     CHECK(db.count("SELECT count(*) FROM audit_events WHERE channel <> 'ops'") == 0);
+    // Told to, restore leaves those values out and says so.
+    const auto dropped =
+        run_ops({"--output", "json", "audit", "restore", "--drop-unknown-columns", file}, db.env());
+    REQUIRE(dropped.exit_code == 0);
+    CHECK(dropped.json()["dropped_columns"] == json::array({"request_id"}));
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE channel <> 'ops'") == 20);
 }
 
 TEST_CASE("restore and verify reject bad arguments with exit 2") {

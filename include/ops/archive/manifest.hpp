@@ -9,10 +9,18 @@
 
 namespace ops {
 
-constexpr int kArchiveFormatVersion = 1;
+// 1: the first format. 2: the manifest lists the table's column types; a line may end in
+// a "$json_null" member (see archive_line.hpp). Restore reads both.
+constexpr int kArchiveFormatVersion = 2;
+
+struct ManifestColumn {
+    std::string name;
+    std::string type;  // format_type(), e.g. "numeric(30,10)"
+};
 
 // What an archive run wrote into one data file, recorded beside it when the run ends.
 struct Manifest {
+    int format_version = kArchiveFormatVersion;
     std::string data_file;  // file name, relative to the manifest's folder
     std::string run_id;
     std::string compression;  // "none" or "gzip"
@@ -24,6 +32,7 @@ struct Manifest {
     std::optional<std::string> oldest_created_at, newest_created_at;
     std::uint64_t bytes = 0;
     std::string sha256;
+    std::vector<ManifestColumn> columns;  // empty in format 1
 };
 
 nlohmann::ordered_json manifest_to_json(const Manifest& manifest);

@@ -50,17 +50,9 @@ class ArchivedBatch {
     pqxx::result rows_;
 };
 
-struct ColumnType {
-    std::string name;
-    std::string type;  // format_type(), e.g. "timestamp(0) without time zone"
-    bool is_json = false;
-    bool is_array = false;
-};
-
-struct RestoreCounts {
-    std::int64_t inserted = 0;
-    std::int64_t skipped_existing = 0;
-};
+// The member archive adds to a line whose json/jsonb columns hold JSON null (format 2;
+// ops/archive/archive_line.hpp reads it).
+constexpr const char* kJsonNullMember = "$json_null";
 
 // All SQL on audit_events.
 class AuditRepository {
@@ -80,21 +72,12 @@ class AuditRepository {
     // row that arrived after next_range) it returns. Real only when the caller commits.
     ArchivedBatch take_range(const AuditSelection& selection, const IdRange& range);
 
-    // The table's columns, for checking an archive file before restoring it.
-    std::vector<ColumnType> columns();
-
-    // Inserts rows given as a JSON array of objects keyed by column name, keeping their ids;
-    // rows whose id exists are skipped. Only `columns` are filled (the rest take their
-    // defaults). The values of json columns come as strings holding their JSON text:
-    // PostgreSQL refuses to parse a document with a \u0000 outside a string it can
-    // keep as json, which an archived json column may hold.
-    RestoreCounts restore_rows(const std::string& json_array,
-                               const std::vector<ColumnType>& columns);
-
-    // How many ids of a JSON array of ids exist already (what a restore would skip).
-    std::int64_t count_existing(const std::string& json_ids);
+    // Each column's name and format_type(), for the manifest.
+    std::vector<std::pair<std::string, std::string>> column_types();
 
   private:
+    std::string archive_line_sql();
+
     pqxx::transaction_base& tx_;
 };
 

@@ -1,0 +1,2 @@
+-- The rows of the file: what the archive took out of the template.
+SELECT 0;

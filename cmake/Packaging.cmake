@@ -13,6 +13,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/packaging/systemd/
 # The account the units run as, created by the package's postinst with systemd-sysusers.
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/sysusers/ops.conf DESTINATION lib/sysusers.d)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/ops.env.example DESTINATION share/doc/ops/examples)
+# The Prometheus alert rules for the metrics files (docs/OBSERVABILITY_BASELINE.md shows them).
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/prometheus/ops-alerts.yml
+  DESTINATION share/doc/ops/examples PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # The documentation: README.md and docs/*.md side by side in share/doc/ops (the units'
 # Documentation= lines point there), docs/commands/*.md in share/doc/ops/commands.

@@ -2,7 +2,8 @@
 # Installs what building, testing and the demo need, from Debian 12 packages, when missing,
 # and any packages named as arguments (the benchmark tools: scripts/install-deps.sh hyperfine).
 # Run as root (or with sudo). Installs nothing that is already there. (systemd: for
-# systemd-analyze and systemd-sysusers in the schedule and packaging tests.)
+# systemd-analyze and systemd-sysusers in the schedule and packaging tests; prometheus
+# (with promtool) and prometheus-node-exporter: the monitoring tests start their own.)
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,7 @@ packages=(
     postgresql-15 postgresql-client-15 tzdata util-linux gzip time
     dpkg-dev file binutils systemd
     php-cli php-pgsql php-laravel-framework php-vlucas-phpdotenv
+    prometheus prometheus-node-exporter
     "$@"
 )
 

@@ -1,6 +1,7 @@
 #include "ops/archive/archive_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,12 +48,15 @@ void sync_folder(const std::filesystem::path& folder) {
     }
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           mode_t mode) {
     const std::filesystem::path temporary = path.string() + ".tmp";
     try {
         FileDescriptor fd(
-            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kFileMode));
+            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
         if (fd.get() < 0) throw std::system_error(errno, std::generic_category());
+        // The umask (UMask=0027 in the units) must not take away what node_exporter reads.
+        if (::fchmod(fd.get(), mode) != 0) throw std::system_error(errno, std::generic_category());
         write_all(fd.get(), content);
         if (::fsync(fd.get()) != 0) throw std::system_error(errno, std::generic_category());
     } catch (const std::system_error& e) {

@@ -202,12 +202,11 @@ void write_run_metrics(const std::filesystem::path& dir, const CommandSpec& spec
     metrics.duration_seconds = std::chrono::duration<double>(run.elapsed()).count();
     metrics.exit_code = exit_code;
     const auto file = metrics_file(dir, spec.full_name());
-    metrics.last_success_at =
-        exit_code == 0 ? std::optional(metrics.ended_at) : previous_success(file);
+    carry_over(metrics, read_previous_metrics(file, metrics.command));
     metrics.rows_by_action = rows_by_action(summary);
     try {
-        std::filesystem::create_directories(dir);
-        write_file_atomically(file, render_metrics(metrics));
+        create_metrics_folder(dir);
+        write_file_atomically(file, render_metrics(metrics), kPublicFileMode);
     } catch (const std::exception& e) {
         std::cerr << "ops: warning: cannot write metrics to " << file.string() << ": " << e.what()
                   << '\n';

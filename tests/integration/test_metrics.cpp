@@ -1,14 +1,18 @@
 // --metrics-dir: the node_exporter textfile each run leaves, checked line by line against the
-// Prometheus text format.
+// Prometheus text format and by promtool; the failures in a row it counts; the previous file
+// it reads back without trusting it; its modes.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "harness.hpp"
+#include "promtool.hpp"
 
 using namespace ops_test;
 
@@ -75,6 +79,7 @@ TEST_CASE("each run replaces its metrics file, a failure keeps the last success"
     const double success = samples.at("ops_last_success_timestamp_seconds{" + label + "}");
     CHECK(success == samples.at("ops_last_run_timestamp_seconds{" + label + "}"));
     CHECK(success > 1.7e9);
+    check_metrics_file(file);
 
     usleep(20000);
     const auto failed =
@@ -86,4 +91,118 @@ TEST_CASE("each run replaces its metrics file, a failure keeps the last success"
     CHECK(samples.at("ops_last_run_timestamp_seconds{" + label + "}") > success);
     CHECK(std::filesystem::exists(file));
     CHECK(files_in(metrics, ".tmp").empty());  // replaced atomically, nothing left over
+    check_metrics_file(file);
+}
+
+namespace {
+
+const Env kUnreachable = {{"DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none"}};
+
+double sample(const std::filesystem::path& file, const std::string& key) {
+    const auto samples = parse_strictly(read_file(file));
+    const auto found = samples.find(key);
+    INFO(read_file(file));
+    REQUIRE(found != samples.end());
+    return found->second;
+}
+
+// The advisory lock a run of `command` takes, held from the test's own session: ops's key is
+// its namespace "ops" and the FNV-1a hash of the command's name.
+void hold_lock(pqxx::connection& connection, const std::string& command) {
+    std::uint32_t hash = 2166136261u;
+    for (const unsigned char c : command) hash = (hash ^ c) * 16777619u;
+    pqxx::nontransaction tx(connection);
+    tx.exec_params("SELECT pg_advisory_lock($1, $2)", 0x6f7073,
+                   static_cast<int>(hash & 0x7fffffff));
+}
+
+std::filesystem::perms mode_of(const std::filesystem::path& path) {
+    return std::filesystem::symlink_status(path).permissions() & std::filesystem::perms::all;
+}
+
+}  // namespace
+
+TEST_CASE("metrics: ops_consecutive_failures counts runs in a row that fail, lock held included") {
+    TestDatabase db;
+    TempDir dir;
+    const auto metrics = dir.path() / "textfile";
+    const auto file = metrics / "ops_wa_redrive_failed.prom";
+    const std::vector<std::string> redrive = {"--metrics-dir", metrics.string(), "wa",
+                                              "redrive-failed"};
+    const std::string label = "{command=\"wa redrive-failed\"}";
+
+    REQUIRE(run_ops(redrive, db.env()).exit_code == 0);
+    CHECK(sample(file, "ops_consecutive_failures" + label) == 0);
+    const double success = sample(file, "ops_last_success_timestamp_seconds" + label);
+    check_metrics_file(file);
+
+    pqxx::connection holder(db.url());
+    hold_lock(holder, "wa redrive-failed");
+    for (int run = 1; run <= 3; ++run) {
+        REQUIRE(run_ops(redrive, db.env()).exit_code == 75);
+        CHECK(sample(file, "ops_consecutive_failures" + label) == run);
+        CHECK(sample(file, "ops_last_run_exit_code" + label) == 75);
+        CHECK(sample(file, "ops_last_success_timestamp_seconds" + label) == success);
+        check_metrics_file(file);
+    }
+    holder.disconnect();
+    REQUIRE(run_ops(redrive, kUnreachable).exit_code == 69);
+    CHECK(sample(file, "ops_consecutive_failures" + label) == 4);
+
+    REQUIRE(run_ops(redrive, db.env()).exit_code == 0);
+    CHECK(sample(file, "ops_consecutive_failures" + label) == 0);
+    CHECK(sample(file, "ops_last_success_timestamp_seconds" + label) > success);
+    check_metrics_file(file);
+}
+
+TEST_CASE("metrics: files are 0644 and a new folder 0755 under a restrictive umask") {
+    TempDir dir;
+    const auto metrics = dir.path() / "a" / "textfile";
+    const mode_t saved = ::umask(0077);  // the spawned ops inherits it
+    const auto result = run_ops({"--metrics-dir", metrics.string(), "audit", "archive", "--dir",
+                                 (dir.path() / "archives").string()},
+                                kUnreachable);
+    ::umask(saved);
+    REQUIRE(result.exit_code == 69);
+    CHECK(mode_of(dir.path() / "a") == static_cast<std::filesystem::perms>(0755));
+    CHECK(mode_of(metrics) == static_cast<std::filesystem::perms>(0755));
+    CHECK(mode_of(metrics / "ops_audit_archive.prom") == static_cast<std::filesystem::perms>(0644));
+    check_metrics_file(metrics / "ops_audit_archive.prom");
+}
+
+TEST_CASE("metrics: a link, a FIFO or a huge file at the metrics file's name is not read back") {
+    TempDir dir;
+    const auto metrics = dir.path() / "textfile";
+    std::filesystem::create_directories(metrics);
+    const auto file = metrics / "ops_audit_archive.prom";
+    const std::string label = "{command=\"audit archive\"}";
+    const std::string forged = "ops_last_success_timestamp_seconds" + label +
+                               " 123\nops_consecutive_failures" + label + " 7\n";
+    const auto target = dir.path() / "elsewhere.prom";
+    {
+        std::ofstream out(target);
+        out << forged;
+    }
+    // /usr/bin/timeout: a run blocked on the FIFO ends as 124 instead of hanging the suite.
+    const auto archive = [&] {
+        Process process(
+            {"/usr/bin/timeout", "20", required_env("OPS_BIN"), "--metrics-dir", metrics.string(),
+             "audit", "archive", "--dir", (dir.path() / "archives").string()},
+            kUnreachable);
+        return process.wait().exit_code;
+    };
+
+    SECTION("a symbolic link") { std::filesystem::create_symlink(target, file); }
+    SECTION("a FIFO") { REQUIRE(::mkfifo(file.c_str(), 0644) == 0); }
+    SECTION("a file larger than any ops writes") {
+        std::ofstream out(file);
+        out << forged << std::string(70 * 1024, '#') << '\n';
+    }
+    REQUIRE(archive() == 69);
+    CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(file)));
+    const auto samples = parse_strictly(read_file(file));
+    CHECK(samples.count("ops_last_success_timestamp_seconds" + label) == 0);
+    CHECK(samples.at("ops_consecutive_failures" + label) == 1);
+    CHECK(read_file(target) == forged);  // the link's target is left alone
+    check_metrics_file(file);
 }

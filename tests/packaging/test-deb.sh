@@ -3,7 +3,8 @@
 #   1. cpack builds the .deb into a temporary folder;
 #   2. its control fields, and its Depends: they name the package of every shared library the
 #      binary links (libpqxx-6.4, libpq5, ...), and each is installed on this machine;
-#   3. its files: the stripped binary, README.md and docs, the systemd units of packaging/systemd;
+#   3. its files: the stripped binary, README.md and docs, the systemd units of packaging/systemd,
+#      the Prometheus rules of packaging/prometheus;
 #   4. a real `dpkg --root=DIR -i` into a fresh root (its own dpkg database, holding just the
 #      host's packages that satisfy the Depends, so dpkg checks them; the host's /usr and dpkg
 #      database are not touched), then ldd, `ops --version` and `ops doctor` against a fresh
@@ -221,6 +222,8 @@ bin="$root/usr/bin/ops"
 grep -q '^ops:x:[0-9]*:[0-9]*:[^:]*:/var/lib/ops:' "$root/etc/passwd" ||
     fail "the postinst created no 'ops' system account (the units' User=) in $root/etc/passwd"
 [ -f "$root/usr/share/doc/ops/examples/ops.env.example" ] || fail "no ops.env.example installed"
+cmp -s "$source_dir/packaging/prometheus/ops-alerts.yml" "$root/usr/share/doc/ops/examples/ops-alerts.yml" ||
+    fail "/usr/share/doc/ops/examples/ops-alerts.yml is missing or differs from packaging/prometheus/ops-alerts.yml"
 ok "dpkg --root installed ops into $root"
 
 while IFS= read -r unit; do

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <sys/types.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -60,8 +61,15 @@ class ArchiveWriter {
     Sha256 digest_;
 };
 
-// Writes `content` to `path` atomically: a temporary file, fsync, rename, folder fsync.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+// Modes of the files ops creates: metrics hold counts that node_exporter (its own user)
+// must read; archive data and manifests hold application data and stay unreadable by others.
+constexpr mode_t kPublicFileMode = 0644;
+constexpr mode_t kPrivateFileMode = 0640;
+
+// Writes `content` to `path` atomically: a temporary file, fsync, rename, folder fsync. The
+// file's mode is exactly `mode`, whatever the umask.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           mode_t mode = kPrivateFileMode);
 
 // Fsyncs a folder so that a file created or renamed in it survives a power loss.
 void sync_folder(const std::filesystem::path& folder);

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "ops/output/summary.hpp"
 
@@ -15,7 +17,14 @@ struct RunMetrics {
     double duration_seconds = 0;
     int exit_code = 0;
     std::optional<double> last_success_at;  // this run's end if it succeeded, else the previous
+    std::int64_t consecutive_failures = 0;  // runs in a row, this one included, not exiting 0
     Summary rows_by_action = Summary::object();  // action -> rows, from the summary
+};
+
+// What the previous file of the same command recorded, carried over to the next one.
+struct PreviousMetrics {
+    std::optional<double> last_success_at;
+    std::int64_t consecutive_failures = 0;
 };
 
 // The Prometheus text exposition format read by node_exporter's textfile collector.
@@ -24,8 +33,22 @@ std::string render_metrics(const RunMetrics& metrics);
 // "ops_audit_archive.prom": one file per command in the metrics folder.
 std::filesystem::path metrics_file(const std::filesystem::path& dir, const std::string& command);
 
-// The last success recorded in an earlier file, kept when this run failed.
-std::optional<double> previous_success(const std::filesystem::path& file);
+// The samples of `command` in the text of an earlier file. Anything else in the text, and any
+// sample whose value is not a well-formed finite number >= 0, is ignored.
+PreviousMetrics parse_previous_metrics(std::string_view text, const std::string& command);
+
+// Reads an earlier file back without trusting it: a link, a FIFO, a device or a file larger
+// than any ops writes counts as no earlier file. Never throws.
+PreviousMetrics read_previous_metrics(const std::filesystem::path& file,
+                                      const std::string& command);
+
+// Sets the last success and the consecutive failures from this run's exit code and the
+// previous file.
+void carry_over(RunMetrics& metrics, const PreviousMetrics& previous);
+
+// Creates `dir` and its missing parents with mode 0755, whatever the umask, so that
+// node_exporter's own user can read the files in it. An existing folder keeps its mode.
+void create_metrics_folder(const std::filesystem::path& dir);
 
 // The row counts worth graphing, taken from a command's summary.
 Summary rows_by_action(const Summary& summary);

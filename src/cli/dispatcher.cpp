@@ -34,8 +34,9 @@ constexpr const char* kExitCodes =
     "      a standby, a role without pg_monitor for --max-lag*, a replication preflight refusal)\n"
     "  130/143  interrupted by SIGINT/SIGTERM after finishing or rolling back the batch in flight\n"
     "\n"
-    "Connection: --database-url, else $DATABASE_URL, else --env-file (DB_* of a Laravel .env),\n"
-    "else libpq defaults and PG* variables. Keep passwords out of the command line.";
+    "Connection: --database-url, else $OPS_DATABASE_URL, else $DATABASE_URL, else --env-file\n"
+    "(its OPS_DATABASE_URL, else the DB_* of a Laravel .env), else libpq defaults and PG*\n"
+    "variables. Keep passwords out of the command line.";
 
 struct Selected {
     const CommandSpec* spec = nullptr;
@@ -110,7 +111,7 @@ void record_run(Session& session, const CommandSpec& spec, const RunContext& run
     summary["host"] = host_name();
     summary["tool_version"] = std::string(tool_version());
     try {
-        pqxx::work tx(session.connection());
+        Work tx(session);
         RunRecordRepository(tx).record_run(spec.event_name(), summary, run.timezone);
         tx.commit();
     } catch (const std::exception& e) {

@@ -124,7 +124,7 @@ void AuditArchiveCommand::check_folder(bool create) const {
 }
 
 void AuditArchiveCommand::resolve_cutoff(Session& session, const RunContext& run) {
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     Clock clock(tx, run.timezone);
     if (limits_.before) {
         if (clock.is_future(*limits_.before)) {
@@ -138,7 +138,7 @@ void AuditArchiveCommand::resolve_cutoff(Session& session, const RunContext& run
 }
 
 void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     planned_ = AuditRepository(tx).count_by_channel(selection_);
     // The types rows had when archived, so that a restore can tell when they changed.
     for (auto& [name, type] : AuditRepository(tx).column_types())
@@ -165,7 +165,7 @@ void AuditArchiveCommand::archive(CommandEnv& env) {
         const std::int64_t wanted = std::min(
             limits_.batch_size, limits_.max_rows ? *limits_.max_rows - planned_rows_ : INT64_MAX);
         const auto range = retry_transient("audit archive plan", [&] {
-            pqxx::read_transaction tx(session->connection());
+            ReadTransaction tx(*session);
             return AuditRepository(tx).next_range(selection_, after_id, wanted);
         });
         if (!range || !gate_.admit(*session)) {
@@ -190,7 +190,7 @@ void AuditArchiveCommand::archive(CommandEnv& env) {
 void AuditArchiveCommand::archive_range(Session& session, const IdRange& range,
                                         ArchiveWriter& writer) {
     retry_transient("audit archive batch", [&] {
-        pqxx::work tx(session.connection());
+        Work tx(session);
         const ArchivedBatch batch = AuditRepository(tx).take_range(selection_, range);
         {
             const std::lock_guard lock(file_mutex_);

@@ -110,7 +110,7 @@ void AuditRestoreCommand::execute(CommandEnv& env) {
 }
 
 void AuditRestoreCommand::load_table(Session& session) {
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     RestoreRepository repo(tx);
     columns_ = repo.columns();
     sequences_ = repo.owned_sequences();
@@ -225,7 +225,7 @@ void AuditRestoreCommand::plan_type_checks() {
 }
 
 void AuditRestoreCommand::check_references(Session& session) {
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     RestoreRepository repo(tx);
     std::vector<std::string> stops;
     for (auto& key : keys_) {
@@ -302,7 +302,7 @@ void AuditRestoreCommand::restore_file(Session& session, FileState& file) {
 void AuditRestoreCommand::flush(Session& session, const FileState& file,
                                 std::vector<RestoreRow>& rows) {
     if (dry_run_) {
-        pqxx::read_transaction tx(session.connection());
+        ReadTransaction tx(session);
         BatchResult result = apply_batch(tx, file, rows, rows.size(), true);
         std::string ids = "{";
         for (const auto& row : rows) append_array_element(ids, std::to_string(row.id));
@@ -313,7 +313,7 @@ void AuditRestoreCommand::flush(Session& session, const FileState& file,
         try {
             record(retry_transient("audit restore batch",
                                    [&] {
-                                       pqxx::work tx(session.connection());
+                                       Work tx(session);
                                        BatchResult result =
                                            apply_batch(tx, file, rows, rows.size(), false);
                                        tx.commit();
@@ -417,7 +417,7 @@ void AuditRestoreCommand::advance_sequences(RestoreRepository& repo,
 void AuditRestoreCommand::diagnose(Session& session, const FileState& file,
                                    const std::vector<RestoreRow>& rows,
                                    const pqxx::sql_error& error) {
-    pqxx::work tx(session.connection());
+    Work tx(session);
     // Savepoints by hand: each try is rolled back whether it failed or not.
     const auto attempt = [&tx](const std::function<void()>& work) -> std::string {
         tx.exec("SAVEPOINT ops_restore_probe");

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "ops/commands/doctor_pooler.hpp"
 #include "ops/commands/doctor_queue.hpp"
 #include "ops/commands/doctor_replication.hpp"
 #include "ops/db/schema_repository.hpp"
@@ -116,7 +117,8 @@ void DoctorCommand::validate() {
 
 void DoctorCommand::execute(CommandEnv& env) {
     server_version_ = env.session->server_version();
-    pqxx::read_transaction tx(env.session->connection());
+    pooler_ = report_pooler(env);
+    ReadTransaction tx(*env.session);
     SchemaRepository schema(tx);
     role_ = schema.current_role();
     std::vector<std::string> tables;
@@ -181,6 +183,7 @@ Summary DoctorCommand::summary() const {
     Summary s;
     s["server_version"] = server_version_;
     s["role"] = role_;
+    s["pooler"] = pooler_;
     s["checks"] = checks_;
     s["queue"] = queue_;
     s["problems"] = problems_;

@@ -121,7 +121,7 @@ void QuotaReconcileCommand::execute(CommandEnv& env) {
 // to visit (all, or those of --tenant) and splits them into batches: at most --batch-size
 // tenants, and about --batch-orders orders to count (judged by the recorded usage).
 void QuotaReconcileCommand::plan(Session& session, const RunContext& run) {
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     const Period period = resolve_period(period_argument_, Clock(tx, run.timezone).now());
     period_ = {period.text(), period.first_moment(), period.end_moment()};
     std::vector<std::int64_t> expected;
@@ -141,7 +141,7 @@ void QuotaReconcileCommand::plan(Session& session, const RunContext& run) {
 std::vector<UsageCheck> QuotaReconcileCommand::reconcile_batch(
     Session& session, const RunContext& run, const std::vector<std::int64_t>& tenants) {
     return retry_transient("quota reconcile batch", [&] {
-        pqxx::work tx(session.connection());
+        Work tx(session);
         const std::string now = Clock(tx, run.timezone).now();
         QuotaRepository quota(tx);
         const auto inserted = quota.insert_missing_rows(period_, tenants, now);
@@ -166,7 +166,7 @@ std::vector<UsageCheck> QuotaReconcileCommand::reconcile_batch(
 std::vector<UsageCheck> QuotaReconcileCommand::check_batch(
     Session& session, const std::vector<std::int64_t>& tenants) {
     return retry_transient("quota reconcile check", [&] {
-        pqxx::read_transaction tx(session.connection());
+        ReadTransaction tx(session);
         QuotaRepository quota(tx);
         std::vector<RecordedUsage> recorded;
         for (const auto& row : quota.read_rows(period_, tenants)) {

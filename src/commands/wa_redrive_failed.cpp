@@ -303,7 +303,7 @@ Summary WaRedriveFailedCommand::payload_summary() const {
 // One consistent snapshot: what the selection holds, what it leaves alone, and which
 // messages already have a job waiting (redriving those would send them twice).
 void WaRedriveFailedCommand::plan(Session& session, const RunContext& run) {
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(session.connection());
+    SnapshotTransaction tx(session);
     Clock clock(tx, run.timezone);
     const auto resolve = [&](const std::optional<When>& when) -> std::optional<std::string> {
         if (!when) return std::nullopt;
@@ -340,7 +340,7 @@ void WaRedriveFailedCommand::plan(Session& session, const RunContext& run) {
 void WaRedriveFailedCommand::redrive(CommandEnv& env) {
     ProgressReporter progress("wa redrive-failed", tally_.messages);
     retry_transient("wa redrive-failed start", [&] {
-        pqxx::read_transaction tx(env.session->connection());
+        ReadTransaction tx(*env.session);
         WaMessageRepository messages(tx, queue_.table);
         jobs_id_sequence_ = messages.jobs_id_sequence();
         // One start for every batch's --rate indices, fixed before the first batch.
@@ -360,11 +360,14 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         const std::int64_t wanted =
             std::min(limits_.batch_size,
                      selection_.limit ? *selection_.limit - planned : limits_.batch_size);
-        // Each a single statement on its own (no BEGIN/COMMIT round trips).
-        const auto range = retry_transient("wa redrive-failed plan", [&] {
-            pqxx::nontransaction tx(session->connection());
-            return WaMessageRepository(tx, queue_.table)
-                .next_range(selection_, after_id, *tally_.last_id, wanted);
+        // One short transaction, so that it too runs with the run's timeouts through a pooler.
+        const auto [range, job_ids] = retry_transient("wa redrive-failed plan", [&] {
+            Work tx(*session);
+            WaMessageRepository messages(tx, queue_.table);
+            auto next = messages.next_range(selection_, after_id, *tally_.last_id, wanted);
+            std::string ids = next ? messages.reserve_job_ids(jobs_id_sequence_, next->rows) : "";
+            tx.commit();
+            return std::make_pair(std::move(next), std::move(ids));
         });
         if (!range) {
             pool.release(*session);
@@ -375,13 +378,8 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
             pool.release(*session);
             break;
         }
-        std::string job_ids = retry_transient("wa redrive-failed job ids", [&] {
-            pqxx::nontransaction tx(session->connection());
-            return WaMessageRepository(tx, queue_.table)
-                .reserve_job_ids(jobs_id_sequence_, range->rows);
-        });
         // Built here, while the other sessions' batches run, not in the batch's transaction.
-        JobBatch jobs = job_batch(*range, planned, std::move(job_ids));
+        JobBatch jobs = job_batch(*range, planned, job_ids);
         after_id = range->upper;
         planned += range->rows;
         pool.launch(*session, [this, &env, session, r = *range, jobs = std::move(jobs)] {
@@ -427,7 +425,7 @@ WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session
                                                                 const RunContext& run,
                                                                 const RedriveRange& range,
                                                                 const JobBatch& jobs) {
-    pqxx::work tx(session.connection());
+    Work tx(session);
     WaMessageRepository messages(tx, queue_.table);
     const std::int64_t after_id = range.after_id;
     // The requeue statement also writes the history it clears: one audit event per message.

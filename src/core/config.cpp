@@ -62,16 +62,24 @@ ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv
             options.laravel_version.empty() ? "OPS_LARAVEL_VERSION" : "--laravel-version";
     }
 
+    // OPS_DATABASE_URL is ops's own, beside the application's settings: a direct connection
+    // when the application's goes through a pooler ops should not use (docs/SCALE.md).
+    const auto ops_url = getenv("OPS_DATABASE_URL");
+    const auto file_ops_url = env_file ? env_file->find("OPS_DATABASE_URL") : EnvValues::iterator();
     if (!options.database_url.empty()) {
         config.connection = {options.database_url, "--database-url"};
+    } else if (ops_url && !ops_url->empty()) {
+        config.connection = {*ops_url, "OPS_DATABASE_URL"};
     } else if (const auto url = getenv("DATABASE_URL"); url && !url->empty()) {
         config.connection = {*url, "DATABASE_URL"};
+    } else if (env_file && file_ops_url != env_file->end() && !file_ops_url->second.empty()) {
+        config.connection = {file_ops_url->second, "OPS_DATABASE_URL in " + options.env_file};
     } else if (env_file) {
         const LaravelDatabase database =
             laravel_database(*env_file, getenv, config.laravel_version);
         if (database.conninfo.empty()) {
             throw ConfigError("--env-file: '" + options.env_file +
-                              "' sets none of DB_URL, DATABASE_URL, DB_HOST, "
+                              "' sets none of OPS_DATABASE_URL, DB_URL, DATABASE_URL, DB_HOST, "
                               "DB_PORT, DB_DATABASE, DB_USERNAME, DB_PASSWORD");
         }
         config.connection = {database.conninfo,

@@ -43,7 +43,10 @@ std::string required_env(const std::string& name) {
         {"OPS_SOURCE_DIR", OPS_SOURCE_DIR},
         {"OPS_TEST_PGPORT", OPS_TEST_PGPORT},
         {"OPS_TEST_CLUSTER_DIR", OPS_TEST_CLUSTER_DIR},
-        {"OPS_TEST_SCRATCH", OPS_TEST_SCRATCH}};
+        {"OPS_TEST_SCRATCH", OPS_TEST_SCRATCH},
+        {"OPS_TEST_PGBOUNCER_TRANSACTION_PORT", OPS_TEST_PGBOUNCER_TRANSACTION_PORT},
+        {"OPS_TEST_PGBOUNCER_SESSION_PORT", OPS_TEST_PGBOUNCER_SESSION_PORT},
+        {"OPS_TEST_PGBOUNCER_STATEMENT_PORT", OPS_TEST_PGBOUNCER_STATEMENT_PORT}};
     const char* value = std::getenv(name.c_str());
     if (value != nullptr && *value != '\0') return value;
     const auto built = kBuilt.find(name);
@@ -83,8 +86,8 @@ Process::Process(const std::vector<std::string>& argv, const Env& env) {
         if (eq != std::string::npos) merged[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
     // Tests decide the connection themselves; the caller's own settings must not leak in.
-    for (const char* name :
-         {"DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"}) {
+    for (const char* name : {"DATABASE_URL", "OPS_DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE",
+                             "PGUSER", "PGPASSWORD"}) {
         merged.erase(name);
     }
     for (const auto& [key, value] : env) merged[key] = value;

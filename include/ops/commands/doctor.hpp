@@ -24,6 +24,7 @@ class DoctorCommand : public Command {
     std::string archive_dir_ = "storage/app/audit-archives";
     std::string server_version_;
     std::string role_;
+    Summary pooler_;  // report_pooler(): direct, session or transaction pooling
     Summary checks_ = Summary::array();
     Summary queue_ = Summary::object();  // doctor_queue_report()
     int problems_ = 0;

@@ -32,7 +32,7 @@ struct GlobalOptions {
 // Where the connection settings came from, so the begin line can say it without secrets.
 struct ConnectionSettings {
     std::string conninfo;  // never printed: use redact_conninfo()
-    std::string source;    // "--database-url", "DATABASE_URL", "--env-file PATH", "libpq defaults"
+    std::string source;    // "--database-url", "DATABASE_URL", "--env-file PATH", ... "libpq defaults"
 };
 
 struct ResolvedConfig {
@@ -44,9 +44,10 @@ struct ResolvedConfig {
     GetEnv getenv = process_env;                    // what env_lookup() consults after it
 };
 
-// Precedence: --database-url, then $DATABASE_URL, then --env-file (laravel_database()), then
-// libpq's own
-// defaults and PG* variables. Timezone: --timezone, then APP_TIMEZONE of the env file, then UTC.
+// Precedence: --database-url, then $OPS_DATABASE_URL, then $DATABASE_URL, then the env
+// file's OPS_DATABASE_URL (ops's own, docs/SCALE.md), then the rest of the env file
+// (laravel_database()), then libpq's own defaults and PG* variables. Timezone: --timezone,
+// then APP_TIMEZONE of the env file, then UTC.
 ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv = process_env);
 
 // Builds a key=value conninfo from the DB_* and URL settings of a Laravel env file

@@ -16,20 +16,70 @@ struct SessionSettings {
 };
 
 // One database connection for one run. Opening it is where "unreachable" and "wrong
-// password" surface, as DatabaseUnavailable (exit 69) with the password redacted.
+// password" surface, as DatabaseUnavailable (exit 69) with the password redacted, and where
+// a statement-pooling PgBouncer is refused (ConfigError, exit 78).
+//
+// The session keeps no server-side state of its own, so that a transaction pooler
+// (PgBouncer pool_mode=transaction) may hand each transaction a different server connection
+// and the application's next client finds nothing of ops's there: the timeouts (and, through
+// a pooler, the application name and client encoding) are set inside every transaction
+// (see SessionTransaction). Never SET a session-level setting, take a session-level lock or
+// use a named prepared statement on it.
 class Session {
   public:
     Session(const ConnectionSettings& connection, const SessionSettings& settings);
 
     pqxx::connection& connection() { return *connection_; }
+    const ConnectionSettings& connection_settings() const { return connection_settings_; }
+    const SessionSettings& settings() const { return settings_; }
     std::string server_version();
 
+    // True when the server's backend pid differs from the one the connection announced
+    // (BackendKeyData): something between ops and PostgreSQL (a pooler) answers for it.
+    bool through_pooler() const { return through_pooler_; }
+
+    // Sets the run's statement_timeout and lock_timeout (through a pooler also its
+    // application_name and client_encoding) for `tx` only (set_config(..., true)), so they
+    // hold on whatever server connection runs it and end with it.
+    void apply_transaction_settings(pqxx::transaction_base& tx) const;
+
   private:
+    void check_route();
+
+    ConnectionSettings connection_settings_;
+    SessionSettings settings_;
     std::unique_ptr<pqxx::connection> connection_;
+    bool through_pooler_ = true;  // until the first transaction shows a direct connection
 };
 
-// The session-level advisory lock that keeps two runs of one command from overlapping.
-// Released on destruction, and by the server if the process dies.
+// A libpqxx transaction on a session that starts with the session's timeouts set for it.
+// Every transaction ops runs is one of these (a test checks the sources for bare ones).
+template <typename Base>
+class SessionTransaction : public Base {
+  public:
+    // namedclass is libpqxx's virtual base: the most derived class names it.
+    explicit SessionTransaction(Session& session)
+        : pqxx::internal::namedclass("transaction"), Base(session.connection()) {
+        session.apply_transaction_settings(*this);
+    }
+};
+
+using Work = SessionTransaction<pqxx::work>;
+using ReadTransaction = SessionTransaction<pqxx::read_transaction>;
+using SnapshotTransaction =
+    SessionTransaction<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>;
+
+// Keeps two runs of one command from overlapping, through a direct connection and through
+// any PgBouncer pool mode alike: a connection of its own holds one open transaction for the
+// whole run, in which it took a transaction-level advisory lock. A pooler cannot move an open
+// transaction to another client, so no other run can share it; the lock ends with the
+// transaction (destruction rolls it back), and if the process dies the closed client
+// connection ends it too (PgBouncer closes a server connection whose client left mid-
+// transaction). No session-level lock is ever taken, so none can stay behind on a pool.
+// A watchdog thread touches the lock transaction every few seconds (so no idle-transaction
+// timeout ends it) and notices at once when its connection breaks: then the lock is gone,
+// and it stops the run after the batch in flight (as SIGTERM does), so that a run that
+// starts next cannot overlap this one for longer than that batch.
 class AdvisoryLock {
   public:
     AdvisoryLock(Session& session, const std::string& lock_name);  // throws LockHeld
@@ -38,8 +88,10 @@ class AdvisoryLock {
     AdvisoryLock& operator=(const AdvisoryLock&) = delete;
 
   private:
-    Session& session_;
-    int key_;
+    class Watchdog;
+    std::unique_ptr<Session> holder_;
+    std::unique_ptr<pqxx::work> transaction_;
+    std::unique_ptr<Watchdog> watchdog_;
 };
 
 }  // namespace ops

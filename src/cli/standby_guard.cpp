@@ -11,7 +11,7 @@ void guard_standby(Session& session, const CommandSpec& spec, const RunContext& 
     if (!spec.traits.records_run) return;
     bool standby = false;
     {
-        pqxx::read_transaction tx(session.connection());
+        ReadTransaction tx(session);
         standby = ReplicationRepository(tx).in_recovery();
     }
     if (!standby) return;

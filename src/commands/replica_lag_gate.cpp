@@ -39,7 +39,7 @@ LagLimits ReplicaLagGate::parse(const Options& options) {
 
 void ReplicaLagGate::check_access(Session& session) const {
     if (!enabled()) return;
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     if (ReplicationRepository(tx).can_monitor()) return;
     throw ConfigError(
         "--max-lag/--max-lag-bytes need the role pg_monitor: without it pg_stat_replication "
@@ -48,7 +48,7 @@ void ReplicaLagGate::check_access(Session& session) const {
 }
 
 std::optional<std::string> ReplicaLagGate::over_limit(Session& session) const {
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     return over_lag_limit(ReplicationRepository(tx).snapshot(), limits_);
 }
 

@@ -25,7 +25,7 @@ Summary PreflightResult::to_summary() const {
 }
 
 PreflightResult run_archive_preflight(Session& session, const ArchivePreflight& request) {
-    pqxx::read_transaction tx(session.connection());
+    ReadTransaction tx(session);
     return run_archive_preflight(tx, request);
 }
 

@@ -5,6 +5,10 @@
 #   pg-cluster.sh stop DIR          stop fast and keep the files
 #   pg-cluster.sh restart DIR       restart (the tests use it to cut connections mid-run)
 #   pg-cluster.sh destroy DIR       stop and remove the folder
+#   pg-cluster.sh standby DIR PORT PRIMARY_PORT
+#                                   a streaming hot standby of the cluster on PRIMARY_PORT
+#                                   (pg_basebackup -R over loopback), named 'ops_standby', started;
+#                                   `destroy DIR` removes it
 # OPS_PG_DURABLE=1 keeps fsync and synchronous_commit on (benchmarks).
 # As root the server runs as the unprivileged 'postgres' user (initdb refuses root).
 # Roles: 'postgres' (trust) and 'ops_pw' whose password is checked over TCP (scram).
@@ -32,6 +36,7 @@ local all all trust
 host all ops_pw 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
 host all all ::1/128 trust
+host replication all 127.0.0.1/32 trust
 HBA
         cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
@@ -43,6 +48,8 @@ CONF
         # Tests need speed, not durability; benchmarks (OPS_PG_DURABLE=1) keep the defaults.
         if [ "${OPS_PG_DURABLE:-0}" != 1 ]; then
             printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$dir/data/postgresql.conf"
+            # The replica tests create a logical replication slot.
+            printf 'wal_level = logical\n' >>"$dir/data/postgresql.conf"
         fi
     fi
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
@@ -58,6 +65,25 @@ SQL
 stop)
     [ -f "$dir/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     true
+    ;;
+standby)
+    primary_port=${4:?usage: pg-cluster.sh standby DIR PORT PRIMARY_PORT}
+    mkdir -p "$dir/socket"
+    [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+    as_owner "$bindir/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/data" \
+        -R -X stream -c fast
+    # The copy carries the primary's settings; these come after them and win. The standby
+    # reports its replay position every second, so the primary's view of its lag is fresh.
+    cat >>"$dir/data/postgresql.auto.conf" <<CONF
+port = $port
+unix_socket_directories = '$dir/socket'
+cluster_name = 'ops_standby'
+shared_buffers = 32MB
+hot_standby = on
+wal_receiver_status_interval = 1s
+CONF
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+    "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30
     ;;
 restart)
     as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 restart -l "$dir/server.log" >/dev/null

@@ -12,13 +12,16 @@ scripts/install-deps.sh
 jobs=$(nproc)
 # OPS_TEST_PGPORT lets two checkouts on one machine run their suites side by side.
 port=${OPS_TEST_PGPORT:-55432}
+# The streaming standby of the replica tests (OPS_TEST_STANDBY_PORT likewise).
+standby_port=${OPS_TEST_STANDBY_PORT:-55450}
 # The test PgBouncer ports (transaction, session, statement pooling), likewise.
 pgbouncer=(-DOPS_TEST_PGBOUNCER_TRANSACTION_PORT="${OPS_TEST_PGBOUNCER_TRANSACTION_PORT:-55440}"
     -DOPS_TEST_PGBOUNCER_SESSION_PORT="${OPS_TEST_PGBOUNCER_SESSION_PORT:-55441}"
     -DOPS_TEST_PGBOUNCER_STATEMENT_PORT="${OPS_TEST_PGBOUNCER_STATEMENT_PORT:-55442}")
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOPS_SANITIZE=ON \
-    -DOPS_TEST_PGPORT="$port" "${pgbouncer[@]}" -DOPS_TEST_CLUSTER_DIR_OVERRIDE="$PWD/build/test-cluster" >/dev/null
+    -DOPS_TEST_PGPORT="$port" -DOPS_TEST_STANDBY_PORT="$standby_port" "${pgbouncer[@]}" \
+    -DOPS_TEST_CLUSTER_DIR_OVERRIDE="$PWD/build/test-cluster" >/dev/null
 cmake --build build-asan -j "$jobs"
 
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
@@ -26,8 +29,8 @@ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=
 cmake --build build-fuzz -j "$jobs"
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPS_TEST_PGPORT="$port" "${pgbouncer[@]}" \
-    -DOPS_SANITIZER_BUILD_DIR="$PWD/build-asan" -DOPS_FUZZ_BUILD_DIR="$PWD/build-fuzz" \
-    -DOPS_FUZZ_SECONDS="${OPS_FUZZ_SECONDS:-30}" >/dev/null
+    -DOPS_TEST_STANDBY_PORT="$standby_port" -DOPS_SANITIZER_BUILD_DIR="$PWD/build-asan" \
+    -DOPS_FUZZ_BUILD_DIR="$PWD/build-fuzz" -DOPS_FUZZ_SECONDS="${OPS_FUZZ_SECONDS:-30}" >/dev/null
 cmake --build build -j "$jobs"
 
 cd build

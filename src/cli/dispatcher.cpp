@@ -11,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include "ops/cli/global_options.hpp"
+#include "ops/cli/standby_guard.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/core/files.hpp"
 #include "ops/core/version.hpp"
@@ -29,9 +30,10 @@ constexpr const char* kExitCodes =
     "  2   usage error: a bad option or value\n"
     "  3   drift found (checks such as quota reconcile --fail-on-drift)\n"
     "  69  database unreachable or authentication failed\n"
-    "  75  another run of the same command holds its lock\n"
+    "  75  try again later: another run of the command holds its lock, or replica lag stopped it\n"
     "  78  configuration error (unreadable or invalid env file, no database settings, a\n"
-    "      DB_CONNECTION or QUEUE_CONNECTION ops cannot serve, job settings unlike the app's)\n"
+    "      DB_CONNECTION or QUEUE_CONNECTION ops cannot serve, job settings unlike the app's,\n"
+    "      a standby, a role without pg_monitor for --max-lag*, a replication preflight refusal)\n"
     "  130/143  interrupted by SIGINT/SIGTERM after finishing or rolling back the batch in flight\n"
     "\n"
     "Connection: --database-url, else $OPS_DATABASE_URL, else $DATABASE_URL, else --env-file\n"
@@ -359,6 +361,7 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
                                    globals.lock_timeout};
     std::optional<Session> session;
     if (spec.traits.needs_database) session.emplace(config.connection, settings);
+    if (session) guard_standby(*session, spec, run);
     std::optional<AdvisoryLock> lock;
     if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
 

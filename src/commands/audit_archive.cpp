@@ -33,7 +33,8 @@ CommandSpec AuditArchiveCommand::spec() {
     spec.examples =
         "  ops audit archive --days 90 --dry-run\n"
         "  ops audit archive --days 90 --dir /var/lib/app/audit-archives --gzip\n"
-        "  ops audit archive --before 2026-01-01 --channel web --channel api --max-runtime 2h";
+        "  ops audit archive --before 2026-01-01 --channel web --channel api --max-runtime 2h\n"
+        "  ops audit archive --days 90 --max-lag-bytes 256MB --max-lag 30s --max-pause 10m";
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<AuditArchiveCommand>();
         Options& o = command->options_;
@@ -50,6 +51,9 @@ CommandSpec AuditArchiveCommand::spec() {
         app.add_option("--parallel", o.parallel,
                        "batches in flight at once, each on its own connection (default 2)");
         app.add_flag("--gzip", o.gzip, "write .jsonl.gz");
+        ReplicaLagGate::add_options(app, o.lag);
+        app.add_flag("--allow-slot-loss", o.allow_slot_loss,
+                     "run even if a replication slot's safe_wal_size is below the WAL it writes");
         app.add_flag("--dry-run", o.dry_run, "report what would be archived; change nothing");
         return command;
     };
@@ -88,6 +92,7 @@ void AuditArchiveCommand::validate() {
     }
     if (options_.dir.empty()) throw UsageError("--dir: expected a folder path, got ''");
     selection_.channels = options_.channels;
+    gate_ = ReplicaLagGate(ReplicaLagGate::parse(options_.lag));
 }
 
 void AuditArchiveCommand::execute(CommandEnv& env) {
@@ -96,8 +101,27 @@ void AuditArchiveCommand::execute(CommandEnv& env) {
     resolve_cutoff(*env.session, env.run);
     check_folder(!env.run.is_dry_run());
     plan(*env.session, env.run);
+    check_replication(*env.session, env.run.is_dry_run());
     if (env.run.is_dry_run() || selected_ == 0) return;
     archive(env);
+}
+
+// Before any row goes: the role can read the lags the gate needs, and no slot, publication or
+// synchronous standby makes this much WAL harmful. A dry run reports what a real run refuses.
+void AuditArchiveCommand::check_replication(Session& session, bool dry_run) {
+    try {
+        gate_.check_access(session);
+    } catch (const ConfigError& e) {
+        if (!dry_run) throw;
+        spdlog::warn("{} (a real run would refuse)", e.what());
+    }
+    if (selected_ == 0) return;
+    preflight_ = run_archive_preflight(
+        session, {selected_, gate_.limits(),
+                  limits_.batch_size * static_cast<std::int64_t>(limits_.parallel),
+                  options_.allow_slot_loss});
+    preflight_ran_ = true;
+    enforce_preflight(preflight_, dry_run);
 }
 
 // A folder that is a file or not writable fails here, before any row is read.
@@ -164,7 +188,7 @@ void AuditArchiveCommand::archive(CommandEnv& env) {
             ReadTransaction tx(*session);
             return AuditRepository(tx).next_range(selection_, after_id, wanted);
         });
-        if (!range) {
+        if (!range || !gate_.admit(*session)) {
             pool.release(*session);
             break;
         }
@@ -293,6 +317,12 @@ Summary AuditArchiveCommand::summary() const {
         s["files"] = files;
     }
     if (stopped_by_runtime_) s["stopped_by"] = "max-runtime";
+    if (gate_.gave_up()) s["stopped_by"] = "replica-lag";
+    if (gate_.enabled()) s["replica_lag"] = gate_.summary();
+    if (preflight_ran_) {
+        s["expected_wal_bytes"] = preflight_.expected_wal;
+        if (!preflight_.findings.empty()) s["replication_preflight"] = preflight_.to_summary();
+    }
     return s;
 }
 

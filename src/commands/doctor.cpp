@@ -8,6 +8,7 @@
 
 #include "ops/commands/doctor_pooler.hpp"
 #include "ops/commands/doctor_queue.hpp"
+#include "ops/commands/doctor_replication.hpp"
 #include "ops/db/schema_repository.hpp"
 
 namespace ops {
@@ -96,6 +97,7 @@ void DoctorCommand::execute(CommandEnv& env) {
             tx, env.config,
             [this](const std::string& n, const std::string& p) { add_check(n, p); });
     }
+    for (const auto& check : replication_checks(tx, env.run.timezone)) add_row(check);
 }
 
 // "DELETE (audit archive)": a missing privilege and who needs it.
@@ -222,6 +224,11 @@ void DoctorCommand::add_check(const std::string& name, const std::string& proble
                        {"status", problem.empty() ? "ok" : "problem"},
                        {"detail", problem.empty() ? "-" : problem}});
     if (!problem.empty()) ++problems_;
+}
+
+void DoctorCommand::add_row(const Summary& check) {
+    checks_.push_back(check);
+    if (check["status"] == "problem") ++problems_;
 }
 
 Summary DoctorCommand::summary() const {

@@ -204,6 +204,7 @@ CommandSpec WaRedriveFailedCommand::spec() {
         app.add_option("--backoff", o.backoff,
                        "the job class declares $backoff = N or [N, M, ...]");
         app.add_option("--timeout", o.timeout, "the job class declares $timeout = N");
+        ReplicaLagGate::add_options(app, o.lag);
         app.add_flag("--serializes-models", o.serializes_models,
                      "the job class uses SerializesModels (as make:job's `use Queueable;` from "
                      "Laravel 11.15 does); with --laravel-version");
@@ -259,12 +260,14 @@ void WaRedriveFailedCommand::validate() {
     if (!options_.timeout.empty()) {
         properties_.timeout = parse_integer(options_.timeout, "--timeout", 0, kMaxInt32);
     }
+    gate_ = ReplicaLagGate(ReplicaLagGate::parse(options_.lag));
 }
 
 void WaRedriveFailedCommand::execute(CommandEnv& env) {
     // The application's queue connection decides the table; one ops cannot write is refused
     // before anything is read.
     if (env.config != nullptr) queue_ = queue_settings(*env.config);
+    if (!env.run.is_dry_run()) gate_.check_access(*env.session);
     plan(*env.session, env.run);
     choose_payload(env.config);
     if (!mismatches_.empty() && !env.run.is_dry_run() && !options_.allow_settings_mismatch) {
@@ -415,6 +418,10 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
         if (!range) {
             pool.release(*session);
             planned_all = true;
+            break;
+        }
+        if (!gate_.admit(*session)) {
+            pool.release(*session);
             break;
         }
         // Built here, while the other sessions' batches run, not in the batch's transaction.
@@ -589,6 +596,8 @@ Summary WaRedriveFailedCommand::summary() const {
         s["rate"] = rate;
     }
     s["by_tenant"] = by_tenant;
+    if (gate_.gave_up()) s["stopped_by"] = "replica-lag";
+    if (gate_.enabled()) s["replica_lag"] = gate_.summary();
     return s;
 }
 

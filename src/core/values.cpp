@@ -1,5 +1,6 @@
 #include "ops/core/values.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <regex>
@@ -66,6 +67,24 @@ std::string parse_local_datetime(const std::string& text, const std::string& opt
                   m[2].str().c_str(), m[3].str().c_str(), static_cast<int>(field(4)),
                   static_cast<int>(field(5)), static_cast<int>(field(6)));
     return out;
+}
+
+std::int64_t parse_size(const std::string& text, const std::string& option) {
+    static const std::regex kSize("^([0-9]{1,16})(b|kb|mb|gb|tb)?$", std::regex::icase);
+    const UsageError error(option + ": expected a size such as 1048576, 512kB, 64MB or 2GB, got '" +
+                           text + "'");
+    std::smatch match;
+    if (!std::regex_match(text, match, kSize)) throw error;
+    std::string unit = match[2];
+    for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    int shift = 0;
+    if (unit == "kb") shift = 10;
+    if (unit == "mb") shift = 20;
+    if (unit == "gb") shift = 30;
+    if (unit == "tb") shift = 40;
+    const std::int64_t amount = to_int(match[1]);
+    if (amount < 1 || amount > (std::int64_t{1} << (50 - shift))) throw error;
+    return amount << shift;
 }
 
 std::int64_t parse_integer(const std::string& text, const std::string& option, std::int64_t min,

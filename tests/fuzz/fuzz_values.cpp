@@ -1,4 +1,4 @@
-// Option value parsers: durations, date-times, integers, quota periods.
+// Option value parsers: durations, date-times, integers, sizes, quota periods.
 #include "fuzz_input.hpp"
 #include "ops/core/errors.hpp"
 #include "ops/core/period.hpp"
@@ -29,6 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     refused_or_ok([&] {
         const auto n = ops::parse_integer(text, "--limit", 1, INT64_MAX / 2);
         ops_fuzz::require(n >= 1 && n <= INT64_MAX / 2);
+    });
+    refused_or_ok([&] {
+        ops_fuzz::require(ops::parse_size(text, "--max-lag-bytes") >= 0);
     });
     refused_or_ok([&] {
         const auto period = ops::parse_period_argument(text);

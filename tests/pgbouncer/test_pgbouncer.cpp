@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "harness.hpp"
@@ -276,7 +277,15 @@ TEST_CASE("statement pooling is refused with exit 78 before anything changes") {
         CHECK(result.exit_code == 78);
         CHECK(result.err.find("PgBouncer in statement pooling mode") != std::string::npos);
         CHECK(result.err.find("OPS_DATABASE_URL") != std::string::npos);
-        CHECK(result.out.empty());
+        // With --output json the refusal is the one JSON object on stdout; otherwise stdout
+        // stays empty.
+        if (args[0] == "--output") {
+            const auto object = nlohmann::json::parse(result.out);
+            CHECK(object.at("exit_code") == 78);
+            CHECK(object.at("status") == "failed");
+        } else {
+            CHECK(result.out.empty());
+        }
     }
     CHECK(!std::filesystem::exists(dir.path() / "a"));
     CHECK(db.count("SELECT count(*) FROM audit_events") == 20);

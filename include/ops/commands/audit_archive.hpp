@@ -8,6 +8,8 @@
 
 #include "ops/archive/manifest.hpp"
 #include "ops/commands/command.hpp"
+#include "ops/commands/replica_lag_gate.hpp"
+#include "ops/commands/replication_preflight.hpp"
 #include "ops/db/audit_repository.hpp"
 
 namespace ops {
@@ -32,6 +34,8 @@ class AuditArchiveCommand : public Command {
         std::string parallel = "2";
         bool gzip = false;
         bool dry_run = false;
+        ReplicaLagGate::Options lag;
+        bool allow_slot_loss = false;
     };
 
     static CommandSpec spec();
@@ -41,6 +45,10 @@ class AuditArchiveCommand : public Command {
     void execute(CommandEnv& env) override;
     Summary summary() const override;
     bool changed_data() const override { return deleted_ > 0; }
+    // 75 (try again later) when replica lag stopped the run before it took what it selected.
+    ExitCode outcome() const override {
+        return gate_.gave_up() ? ExitCode::kTryLater : ExitCode::kSuccess;
+    }
 
   private:
     struct Limits {
@@ -55,6 +63,7 @@ class AuditArchiveCommand : public Command {
 
     void resolve_cutoff(Session& session, const RunContext& run);
     void check_folder(bool create) const;
+    void check_replication(Session& session, bool dry_run);
     void plan(Session& session, const RunContext& run);
     void archive(CommandEnv& env);
     void archive_range(Session& session, const IdRange& range, class ArchiveWriter& writer);
@@ -78,6 +87,9 @@ class AuditArchiveCommand : public Command {
     Manifest manifest_;
     bool stopped_by_runtime_ = false;
     std::chrono::steady_clock::time_point work_started_ = std::chrono::steady_clock::now();
+    ReplicaLagGate gate_{LagLimits{}};
+    PreflightResult preflight_;
+    bool preflight_ran_ = false;
 };
 
 }  // namespace ops

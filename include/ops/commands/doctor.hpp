@@ -31,6 +31,7 @@ class DoctorCommand : public Command {
     void check_roles(class SchemaRepository& schema, const DatabaseNeeds& all,
                      const Commands& commands);
     void add_check(const std::string& name, const std::string& problem);
+    void add_row(const Summary& check);  // {check, status: ok|warning|problem, detail}
     void check_archive_folder();
 
     std::string archive_dir_ = "storage/app/audit-archives";

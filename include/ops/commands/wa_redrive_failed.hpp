@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ops/commands/command.hpp"
+#include "ops/commands/replica_lag_gate.hpp"
 #include "ops/db/queue_repository.hpp"
 #include "ops/db/wa_message_repository.hpp"
 #include "ops/queue/job_settings.hpp"
@@ -42,6 +43,7 @@ class WaRedriveFailedCommand : public Command {
         bool serializes_models = false;
         bool allow_settings_mismatch = false;
         bool dry_run = false;
+        ReplicaLagGate::Options lag;
     };
 
     static CommandSpec spec();
@@ -51,6 +53,10 @@ class WaRedriveFailedCommand : public Command {
     void execute(CommandEnv& env) override;
     Summary summary() const override;
     bool changed_data() const override { return jobs_inserted_ > 0; }
+    // 75 (try again later) when replica lag stopped the run before it took what it selected.
+    ExitCode outcome() const override {
+        return gate_.gave_up() ? ExitCode::kTryLater : ExitCode::kSuccess;
+    }
 
   private:
     // A --failed-after/--failed-before value: a wall time, or a duration ago.
@@ -107,6 +113,7 @@ class WaRedriveFailedCommand : public Command {
     std::optional<std::int64_t> rate_start_;
     std::int64_t rate_last_index_ = -1;  // the highest --rate index a committed job got
     bool exhausted_ = false;
+    ReplicaLagGate gate_{LagLimits{}};
 };
 
 }  // namespace ops

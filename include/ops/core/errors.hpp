@@ -14,6 +14,7 @@ enum class ExitCode : int {
     kDriftFound = 3,
     kDatabaseUnavailable = 69,  // EX_UNAVAILABLE
     kLockHeld = 75,             // EX_TEMPFAIL
+    kTryLater = 75,             // EX_TEMPFAIL too: stopped early for replica lag
     kConfig = 78,               // EX_CONFIG
     kInterrupted = 130,         // 128 + SIGINT
     kTerminated = 143,          // 128 + SIGTERM

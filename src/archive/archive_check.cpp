@@ -44,17 +44,6 @@ void read_lines(FileCheck& check, const std::function<void(const ArchiveLine&)>&
     }
 }
 
-std::optional<Manifest> read_manifest(const std::filesystem::path& path, std::string& problem) {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    try {
-        return manifest_from_json(nlohmann::json::parse(in));
-    } catch (const std::exception& e) {
-        problem = "manifest " + path.filename().string() + " is unreadable: " + e.what();
-        return std::nullopt;
-    }
-}
-
 void compare_with_manifest(FileCheck& check) {
     const Manifest& m = *check.manifest;
     if (check.whole > m.rows) {
@@ -75,6 +64,17 @@ void compare_with_manifest(FileCheck& check) {
 }
 
 }  // namespace
+
+std::optional<Manifest> read_manifest(const std::filesystem::path& path, std::string& problem) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    try {
+        return manifest_from_json(nlohmann::json::parse(in));
+    } catch (const std::exception& e) {
+        problem = "manifest " + path.filename().string() + " is unreadable: " + e.what();
+        return std::nullopt;
+    }
+}
 
 FileCheck check_archive_file(const std::filesystem::path& path,
                              const std::function<void(const ArchiveLine&)>& on_whole) {

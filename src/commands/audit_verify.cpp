@@ -1,25 +1,9 @@
 #include "ops/commands/audit_verify.hpp"
 
-#include <fstream>
-
 #include "ops/archive/archive_check.hpp"
 #include "ops/archive/manifest.hpp"
 
 namespace ops {
-namespace {
-
-std::optional<Manifest> read_manifest(const std::filesystem::path& path, std::string& problem) {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    try {
-        return manifest_from_json(nlohmann::json::parse(in));
-    } catch (const std::exception& e) {
-        problem = "manifest " + path.string() + " is unreadable: " + e.what();
-        return std::nullopt;
-    }
-}
-
-}  // namespace
 
 CommandSpec AuditVerifyCommand::spec() {
     CommandSpec spec;

@@ -30,9 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto n = ops::parse_integer(text, "--limit", 1, INT64_MAX / 2);
         ops_fuzz::require(n >= 1 && n <= INT64_MAX / 2);
     });
-    refused_or_ok([&] {
-        ops_fuzz::require(ops::parse_size(text, "--max-lag-bytes") >= 0);
-    });
+    refused_or_ok([&] { ops_fuzz::require(ops::parse_size(text, "--max-lag-bytes") >= 0); });
     refused_or_ok([&] {
         const auto period = ops::parse_period_argument(text);
         if (period.kind == ops::PeriodArgument::Kind::kMonth) {

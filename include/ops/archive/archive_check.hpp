@@ -39,6 +39,10 @@ struct FileCheck {
 FileCheck check_archive_file(const std::filesystem::path& path,
                              const std::function<void(const ArchiveLine&)>& on_whole = {});
 
+// The manifest at `path`; nothing if there is none, or if it is unreadable (then `problem`
+// says why).
+std::optional<Manifest> read_manifest(const std::filesystem::path& path, std::string& problem);
+
 // "line 12", "lines 12-40".
 std::string describe_lines(const LeftOut& range);
 

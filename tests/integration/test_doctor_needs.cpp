@@ -168,3 +168,24 @@ TEST_CASE("doctor: a role one grant short fails doctor, and the command cannot r
         }
     }
 }
+
+TEST_CASE("doctor: a role that cannot read the queue still gets every check, not an abort") {
+    const CommandCase archive = cases().front();
+    TestDatabase db;
+    TempDir dir;
+    archive.seed(db, dir.path());
+    const std::string url = role_with(db, archive.grants);
+    const auto doctor = run_ops({"--database-url", url, "--output", "json", "doctor", "--dir",
+                                 (dir.path() / "out").string()});
+    drop_role(db);
+    INFO(doctor.out);
+    INFO(doctor.err);
+    CHECK(doctor.exit_code == 1);
+    CHECK(doctor.err.find("permission denied") == std::string::npos);
+    const auto report = doctor.json();
+    CHECK(report["commands"]["audit archive"] == "ready");
+    CHECK(report["commands"]["wa redrive-failed"].get<std::string>().rfind("not ready", 0) == 0);
+    // The checks after the queue's still ran: the replication rows come last.
+    CHECK(doctor.out.find("the role cannot read it (SELECT)") != std::string::npos);
+    CHECK(doctor.out.find("pg_monitor") != std::string::npos);
+}

@@ -1,6 +1,8 @@
 #include "ops/archive/manifest.hpp"
 
 #include <ctime>
+#include <limits>
+#include <type_traits>
 
 #include "ops/core/version.hpp"
 
@@ -32,19 +34,51 @@ nlohmann::ordered_json manifest_to_json(const Manifest& m) {
     return json;
 }
 
+namespace {
+
+// An integer member as written by ops: a float (2.3e33) or a value out of range would
+// otherwise be cast by nlohmann's get<>(), which is undefined behaviour for a hostile file.
+template <typename Integer>
+bool fits(const nlohmann::json& value) {
+    if (value.is_number_unsigned()) {
+        return value.get<std::uint64_t>() <=
+               static_cast<std::uint64_t>(std::numeric_limits<Integer>::max());
+    }
+    if (!value.is_number_integer()) return false;  // a float, a string, ...
+    const std::int64_t number = value.get<std::int64_t>();
+    if constexpr (std::is_signed_v<Integer>) {
+        return number >= std::numeric_limits<Integer>::min() &&
+               number <= std::numeric_limits<Integer>::max();
+    }
+    return number >= 0;
+}
+
+template <typename Integer>
+Integer whole_number(const nlohmann::json& value) {
+    if (!fits<Integer>(value)) {
+        throw nlohmann::json::type_error::create(
+            302, "expected a whole number that fits, got " + value.dump(), &value);
+    }
+    return value.get<Integer>();
+}
+
+}  // namespace
+
 Manifest manifest_from_json(const nlohmann::json& json) {
     Manifest m;
-    m.format_version = json.value("format_version", 1);
+    m.format_version =
+        json.contains("format_version") ? whole_number<int>(json.at("format_version")) : 1;
     m.data_file = json.at("data_file").get<std::string>();
     m.run_id = json.at("run_id").get<std::string>();
     m.compression = json.at("compression").get<std::string>();
     m.cutoff = json.at("filters").at("cutoff").get<std::string>();
     m.channels = json.at("filters").at("channels").get<std::vector<std::string>>();
     m.timezone = json.at("filters").at("timezone").get<std::string>();
-    m.rows = json.at("rows").get<std::int64_t>();
-    if (!json.at("first_id").is_null()) m.first_id = json.at("first_id").get<std::int64_t>();
-    if (!json.at("last_id").is_null()) m.last_id = json.at("last_id").get<std::int64_t>();
-    m.bytes = json.at("bytes").get<std::uint64_t>();
+    m.rows = whole_number<std::int64_t>(json.at("rows"));
+    if (!json.at("first_id").is_null())
+        m.first_id = whole_number<std::int64_t>(json.at("first_id"));
+    if (!json.at("last_id").is_null()) m.last_id = whole_number<std::int64_t>(json.at("last_id"));
+    m.bytes = whole_number<std::uint64_t>(json.at("bytes"));
     m.sha256 = json.at("sha256").get<std::string>();
     if (json.contains("columns")) {
         for (const auto& column : json.at("columns")) {

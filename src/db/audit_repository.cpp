@@ -72,25 +72,25 @@ std::string AuditRepository::archive_line_sql() {
     std::string any, names;
     for (const auto& row : rows) {
         const auto name = row[0].as<std::string>();
-        const std::string test = fmt::format("{}(a.{}) = 'null'",
-                                             row[1].as<bool>() ? "jsonb_typeof" : "json_typeof",
-                                             tx_.quote_name(name));
+        const std::string test =
+            fmt::format("{}(a.{}) = 'null'", row[1].as<bool>() ? "jsonb_typeof" : "json_typeof",
+                        tx_.quote_name(name));
         any += (any.empty() ? "" : " OR ") + test;
-        names += (names.empty() ? "" : ", ") +
-                 fmt::format("CASE WHEN {} THEN {} END", test,
-                             tx_.quote(nlohmann::json(name).dump() + ","));
+        names +=
+            (names.empty() ? "" : ", ") + fmt::format("CASE WHEN {} THEN {} END", test,
+                                                      tx_.quote(nlohmann::json(name).dump() + ","));
     }
     return "CASE WHEN " + any + " THEN left(row_to_json(a)::text, -1) || " +
-           tx_.quote(",\"" + std::string(kJsonNullMember) + "\":[") + " || rtrim(concat(" +
-           names + "), ',') || ']}' ELSE row_to_json(a)::text END";
+           tx_.quote(",\"" + std::string(kJsonNullMember) + "\":[") + " || rtrim(concat(" + names +
+           "), ',') || ']}' ELSE row_to_json(a)::text END";
 }
 
 std::vector<std::pair<std::string, std::string>> AuditRepository::column_types() {
     std::vector<std::pair<std::string, std::string>> columns;
-    for (const auto& row : tx_.exec(
-             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-             "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
-             "ORDER BY attnum")) {
+    for (const auto& row :
+         tx_.exec("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                  "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
+                  "ORDER BY attnum")) {
         columns.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
     }
     return columns;

@@ -32,7 +32,8 @@ struct GlobalOptions {
 // Where the connection settings came from, so the begin line can say it without secrets.
 struct ConnectionSettings {
     std::string conninfo;  // never printed: use redact_conninfo()
-    std::string source;    // "--database-url", "DATABASE_URL", "--env-file PATH", ... "libpq defaults"
+    std::string
+        source;  // "--database-url", "DATABASE_URL", "--env-file PATH", ... "libpq defaults"
 };
 
 struct ResolvedConfig {

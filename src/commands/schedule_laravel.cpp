@@ -37,7 +37,7 @@ void ScheduleLaravelCommand::execute(CommandEnv& env) {
     const bool kernel =
         !env.globals.laravel_version.empty() &&
         !parse_laravel_version(env.globals.laravel_version, "--laravel-version").at_least(11);
-    std::cout << render_laravel_schedule(
+    *env.out << render_laravel_schedule(
         schedule_.resolve(env), install_.resolve(env.globals),
         kernel ? LaravelScheduleLayout::kKernel : LaravelScheduleLayout::kRoutesConsole);
 }

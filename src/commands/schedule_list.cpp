@@ -28,7 +28,7 @@ void ScheduleListCommand::validate() { schedule_.validate(); }
 void ScheduleListCommand::execute(CommandEnv& env) {
     const Summary table = schedule_table(schedule_.resolve(env));
     if (env.globals.output == OutputFormat::kText) {
-        render(table, OutputFormat::kText, std::cout);
+        render(table, OutputFormat::kText, *env.out);
     } else {
         print_product(env, "schedule list", table, "");
     }

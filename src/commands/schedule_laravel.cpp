@@ -2,9 +2,26 @@
 
 #include <iostream>
 
+#include "ops/commands/schedule_options.hpp"
 #include "ops/output/schedule_laravel.hpp"
 
 namespace ops {
+namespace {
+
+class ScheduleLaravelCommand : public Command {
+  public:
+    static CommandSpec spec();
+
+    void validate() override;
+    void execute(CommandEnv& env) override;
+    Summary summary() const override { return Summary::object(); }
+
+  private:
+    ScheduleOptions schedule_;
+    InstallOptions install_;
+};
+
+}  // namespace
 
 CommandSpec ScheduleLaravelCommand::spec() {
     CommandSpec spec;
@@ -41,5 +58,7 @@ void ScheduleLaravelCommand::execute(CommandEnv& env) {
         schedule_.resolve(env), install_.resolve(env.globals),
         kernel ? LaravelScheduleLayout::kKernel : LaravelScheduleLayout::kRoutesConsole);
 }
+
+CommandSpec schedule_laravel_spec() { return ScheduleLaravelCommand::spec(); }
 
 }  // namespace ops

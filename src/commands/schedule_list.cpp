@@ -2,7 +2,24 @@
 
 #include <iostream>
 
+#include "ops/commands/schedule_options.hpp"
+
 namespace ops {
+namespace {
+
+class ScheduleListCommand : public Command {
+  public:
+    static CommandSpec spec();
+
+    void validate() override;
+    void execute(CommandEnv& env) override;
+    Summary summary() const override { return Summary::object(); }
+
+  private:
+    ScheduleOptions schedule_;
+};
+
+}  // namespace
 
 CommandSpec ScheduleListCommand::spec() {
     CommandSpec spec;
@@ -33,5 +50,7 @@ void ScheduleListCommand::execute(CommandEnv& env) {
         print_product(env, "schedule list", table, "");
     }
 }
+
+CommandSpec schedule_list_spec() { return ScheduleListCommand::spec(); }
 
 }  // namespace ops

@@ -173,7 +173,7 @@ void Run::report(const Outcome& outcome, const Summary& summary) const {
     const std::string name = spec_.full_name();
     if (!summary.empty()) {
         render(summary, globals_.output, *invocation_.out);
-    } else if (invocation_.json_output) {
+    } else if (invocation_.json_output && !outcome.succeeded()) {  // a generator's product stands
         render(failure_summary(&name, &context_, outcome), OutputFormat::kJson, *invocation_.out);
     }
     if (!spec_.traits.generator) {

@@ -214,9 +214,9 @@ void DoctorCommand::check_sequences(SchemaRepository& schema, const DatabaseNeed
                 needed_by(commands, "no sequence gives " + name + " its values", uses("")));
         }
         for (const auto& privilege : access.missing) {
-            problems.push_back(needed_by(commands,
-                                         "role " + role_ + " lacks " + privilege + " on " + name,
-                                         uses(privilege)));
+            std::string what = "role ";
+            what.append(role_).append(" lacks ").append(privilege).append(" on ").append(name);
+            problems.push_back(needed_by(commands, what, uses(privilege)));
         }
         add_check("sequence " + name, joined(problems));
     }

@@ -36,7 +36,7 @@ void ScheduleOptions::validate() const {
     require_absolute(overrides_.archive_dir, "--archive-dir");
 }
 
-void print_product(const CommandEnv& env, const std::string& command, Summary product,
+void print_product(const CommandEnv& env, const std::string& command, const Summary& product,
                    const std::string& text) {
     if (env.globals.output == OutputFormat::kText) {
         *env.out << text;

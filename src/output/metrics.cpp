@@ -23,7 +23,7 @@ constexpr const char* kActions[] = {"archived", "deleted", "redriven", "jobs_ins
 constexpr const char* kSuccessMetric = "ops_last_success_timestamp_seconds";
 constexpr const char* kFailuresMetric = "ops_consecutive_failures";
 // A file ops writes is under 2 KiB; anything much larger was not written by ops.
-constexpr std::size_t kMaxPreviousFile = 64 * 1024;
+constexpr std::size_t kMaxPreviousFile = std::size_t{64} * 1024;
 // The count saturates here instead of overflowing on a forged huge value.
 constexpr std::int64_t kMaxConsecutiveFailures = 1'000'000'000;
 

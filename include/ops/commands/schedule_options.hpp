@@ -38,7 +38,7 @@ class InstallOptions {
 // What a generator prints on stdout: with --output text the product itself (`text`), with
 // --output json one object framing it like a run's summary (command, status, exit_code) plus
 // `product`'s keys.
-void print_product(const CommandEnv& env, const std::string& command, Summary product,
+void print_product(const CommandEnv& env, const std::string& command, const Summary& product,
                    const std::string& text);
 
 // Paths in a schedule must not depend on the folder cron or systemd start in.

@@ -142,6 +142,10 @@ TEST_CASE("metrics: ops_consecutive_failures counts runs in a row that fail, loc
         REQUIRE(run_ops(redrive, db.env()).exit_code == 75);
         CHECK(sample(file, "ops_consecutive_failures" + label) == run);
         CHECK(sample(file, "ops_last_run_exit_code" + label) == 75);
+        // Exit 75 says why: the lock (a replica-lag stop says replica_lag, test_replicas).
+        CHECK(sample(file,
+                     "ops_last_run_outcome{command=\"wa redrive-failed\",outcome=\"lock_held\"}") ==
+              1);
         CHECK(sample(file, "ops_last_success_timestamp_seconds" + label) == success);
         check_metrics_file(file);
     }

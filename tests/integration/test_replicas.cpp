@@ -251,6 +251,11 @@ TEST_CASE("replicas: a paused standby makes archive pause, then stop (75) with r
     CHECK(read_file(prom).find("ops_last_run_exit_code{command=\"audit archive\"} 75") !=
           std::string::npos);
     CHECK(read_file(prom).find("ops_last_success_timestamp_seconds") == std::string::npos);
+    // Exit 75 for lag, not a held lock: the lock alert (OpsLockHeldRepeatedly) looks at this.
+    CHECK(s["outcome"] == "replica_lag");
+    CHECK(read_file(prom).find(
+              "ops_last_run_outcome{command=\"audit archive\",outcome=\"replica_lag\"} 1") !=
+          std::string::npos);
 
     // A pause is interruptible: SIGTERM ends it at once, like a batch boundary (exit 143,
     // manifest written), not after --max-pause.

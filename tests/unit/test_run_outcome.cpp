@@ -58,9 +58,9 @@ TEST_CASE("classify: libpqxx errors are failures that say what happened") {
     CHECK(doubt.hint.find("not committed") != std::string::npos);
 
     // An error while taking the lock (the lock's own query) classifies like any other.
-    const Outcome denied = classified(
-        pqxx::insufficient_privilege("ERROR:  permission denied for function pg_try_advisory_lock\n",
-                                     "SELECT pg_try_advisory_lock($1)"));
+    const Outcome denied = classified(pqxx::insufficient_privilege(
+        "ERROR:  permission denied for function pg_try_advisory_lock\n",
+        "SELECT pg_try_advisory_lock($1)"));
     CHECK(denied.code == ExitCode::kFailure);
     CHECK(denied.outcome == "failed");
     CHECK(denied.error ==
@@ -103,14 +103,13 @@ TEST_CASE("run_summary frames what the command reports with the outcome") {
         run_summary("audit archive", run, reported, returned_outcome(ExitCode::kTryLater, 0));
     std::vector<std::string> keys;
     for (const auto& item : lag.items()) keys.push_back(item.key());
-    CHECK(keys == std::vector<std::string>{"command", "dry_run", "run_id", "archived",
-                                           "stopped_by", "status", "outcome", "exit_code",
-                                           "duration_ms"});
+    CHECK(keys == std::vector<std::string>{"command", "dry_run", "run_id", "archived", "stopped_by",
+                                           "status", "outcome", "exit_code", "duration_ms"});
     CHECK(lag["outcome"] == "replica_lag");
     CHECK(lag["exit_code"] == 75);
 
-    const Summary failed = run_summary("audit archive", run, reported,
-                                       classified(pqxx::broken_connection("gone")));
+    const Summary failed =
+        run_summary("audit archive", run, reported, classified(pqxx::broken_connection("gone")));
     CHECK(failed["status"] == "failed");
     CHECK(failed["error"] == "lost the connection to the database: gone");
     CHECK(failed.contains("hint"));
@@ -136,9 +135,9 @@ TEST_CASE("end_line: success and drift at info, every other outcome at error") {
     const EndLine ok = end_line("doctor", returned_outcome(ExitCode::kSuccess, 0), milliseconds(5));
     CHECK_FALSE(ok.error);
     CHECK(ok.text == "ops doctor completed successfully (5ms)");
-    CHECK_FALSE(end_line("quota reconcile", returned_outcome(ExitCode::kDriftFound, 0),
-                         milliseconds(1))
-                    .error);
+    CHECK_FALSE(
+        end_line("quota reconcile", returned_outcome(ExitCode::kDriftFound, 0), milliseconds(1))
+            .error);
     const EndLine lock = end_line("audit archive", classified(LockHeld("x")), milliseconds(7));
     CHECK(lock.error);
     CHECK(lock.text == "ops audit archive aborted with exit code 75 (7ms)");
@@ -190,4 +189,18 @@ TEST_CASE("run_cli in process: a bad --metrics-dir is a usage error naming it, b
     CHECK(run_cli({"--metrics-dir", "/tmp/a\nb", "quota", "reconcile"}, out, err) == 2);
     CHECK(err.str().find("--metrics-dir: ") != std::string::npos);
     CHECK(err.str().find("aborted with exit code 2") != std::string::npos);
+}
+
+TEST_CASE("run_cli in process: a generator's product goes to the given stream, alone") {
+    std::ostringstream out;
+    std::ostringstream err;
+    CHECK(run_cli({"--output", "json", "schedule", "list"}, out, err) == 0);
+    const auto product = nlohmann::json::parse(out.str());  // exactly one object
+    CHECK(product["command"] == "schedule list");
+    CHECK(product["status"] == "completed");
+    CHECK(err.str().empty());
+    std::ostringstream crontab;
+    CHECK(run_cli({"schedule", "crontab", "--bin", "/usr/bin/ops"}, crontab, err) == 0);
+    CHECK(crontab.str().find("/usr/bin/ops --env-file /etc/ops/ops.env audit archive") !=
+          std::string::npos);
 }

@@ -1,6 +1,5 @@
 #include "ops/commands/schedule_laravel.hpp"
 
-#include <iostream>
 
 #include "ops/commands/schedule_options.hpp"
 #include "ops/output/schedule_laravel.hpp"
@@ -8,34 +7,23 @@
 namespace ops {
 namespace {
 
-class ScheduleLaravelCommand : public Command {
+class ScheduleLaravelCommand : public ScheduleCommand {
   public:
     static CommandSpec spec();
 
-    void validate() override;
     void execute(CommandEnv& env) override;
-    Summary summary() const override { return Summary::object(); }
-
-  private:
-    ScheduleOptions schedule_;
-    InstallOptions install_;
 };
 
 }  // namespace
 
 CommandSpec ScheduleLaravelCommand::spec() {
-    CommandSpec spec;
-    spec.group = "schedule";
-    spec.name = "laravel";
-    spec.description =
-        "Print the schedule as Laravel scheduler code: routes/console.php (11+) or Kernel.php";
-    spec.examples =
+    CommandSpec spec = schedule_command_spec(
+        "laravel",
+        "Print the schedule as Laravel scheduler code: routes/console.php (11+) or Kernel.php",
         "  (every entry gets the global --env-file, default /etc/ops/ops.env, and --metrics-dir)\n"
         "  ops schedule laravel --env-file /etc/ops/ops.env > routes/ops-schedule.php\n"
         "  ops schedule laravel --laravel-version 10.48 --bin /usr/bin/ops   "
-        "# the body of Kernel::schedule()";
-    spec.traits = {
-        .needs_database = false, .takes_lock = false, .records_run = false, .generator = true};
+        "# the body of Kernel::schedule()");
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<ScheduleLaravelCommand>();
         command->install_.attach(app, /*with_log_dir=*/true, /*with_user=*/false);
@@ -43,11 +31,6 @@ CommandSpec ScheduleLaravelCommand::spec() {
         return command;
     };
     return spec;
-}
-
-void ScheduleLaravelCommand::validate() {
-    schedule_.validate();
-    install_.validate();
 }
 
 void ScheduleLaravelCommand::execute(CommandEnv& env) {

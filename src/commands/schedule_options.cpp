@@ -36,6 +36,17 @@ void ScheduleOptions::validate() const {
     require_absolute(overrides_.archive_dir, "--archive-dir");
 }
 
+CommandSpec schedule_command_spec(std::string name, std::string description, std::string examples) {
+    CommandSpec spec;
+    spec.group = "schedule";
+    spec.name = std::move(name);
+    spec.description = std::move(description);
+    spec.examples = std::move(examples);
+    spec.traits = {
+        .needs_database = false, .takes_lock = false, .records_run = false, .generator = true};
+    return spec;
+}
+
 void print_product(const CommandEnv& env, const std::string& command, const Summary& product,
                    const std::string& text) {
     if (env.globals.output == OutputFormat::kText) {

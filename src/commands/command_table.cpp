@@ -17,7 +17,7 @@ const std::vector<CommandSpec>& command_table() {
     // clang-format off
     static const std::vector<CommandSpec> table = {
         DoctorCommand::spec(),
-        AuditArchiveCommand::spec(),
+        audit_archive_spec(),
         AuditVerifyCommand::spec(),
         AuditRestoreCommand::spec(),
         WaRedriveFailedCommand::spec(),

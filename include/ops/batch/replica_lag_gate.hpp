@@ -4,7 +4,9 @@
 #include <optional>
 #include <string>
 
-#include "ops/commands/command.hpp"
+#include <CLI/CLI.hpp>
+
+#include "ops/db/session.hpp"
 #include "ops/core/replication.hpp"
 #include "ops/output/summary.hpp"
 

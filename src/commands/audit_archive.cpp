@@ -112,10 +112,10 @@ class ArchiveJob : public batch::Job<Session, batch::NoTask, BatchTally> {
                ArchiveResult& result)
         : plan_(plan), writer_(writer), gate_(gate), result_(result) {}
 
-    std::optional<batch::Planned<batch::NoTask>> plan(Session& session, std::int64_t after,
-                                                      std::int64_t wanted) override {
+    std::optional<batch::Planned<batch::NoTask>> plan(Session& session,
+                                                      const batch::Next& next) override {
         ReadTransaction tx(session);
-        const auto range = AuditRepository(tx).next_range(plan_.selection, after, wanted);
+        const auto range = AuditRepository(tx).next_range(plan_.selection, next.after, next.wanted);
         if (!range) return std::nullopt;
         return batch::Planned<batch::NoTask>{{range->after_id, range->upper, range->rows}, {}};
     }

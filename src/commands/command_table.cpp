@@ -20,7 +20,7 @@ const std::vector<CommandSpec>& command_table() {
         audit_archive_spec(),
         AuditVerifyCommand::spec(),
         AuditRestoreCommand::spec(),
-        WaRedriveFailedCommand::spec(),
+        wa_redrive_failed_spec(),
         QuotaReconcileCommand::spec(),
         ScheduleListCommand::spec(),
         ScheduleCrontabCommand::spec(),

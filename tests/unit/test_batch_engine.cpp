@@ -33,8 +33,9 @@ class FakeJob : public ops::batch::Job<Worker, int, Batch> {
   public:
     explicit FakeJob(std::int64_t rows) : rows_(rows) {}
 
-    std::optional<Planned<int>> plan(Worker& /*worker*/, std::int64_t after,
-                                     std::int64_t wanted) override {
+    std::optional<Planned<int>> plan(Worker& /*worker*/, const ops::batch::Next& next) override {
+        const std::int64_t after = next.after;
+        const std::int64_t wanted = next.wanted;
         ++plans;
         if (on_plan) on_plan(after);
         if (after >= rows_) return std::nullopt;

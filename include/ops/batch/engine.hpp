@@ -84,6 +84,13 @@ class Serial {
 
 struct NoTask {};  // a batch that needs nothing but its range
 
+// Where planning stands when it asks for the next batch.
+struct Next {
+    std::int64_t after = 0;    // the previous range's upper (Limits::start_after at first)
+    std::int64_t wanted = 0;   // rows at most: the batch size, or what --limit leaves
+    std::int64_t planned = 0;  // rows planned so far
+};
+
 template <class Task>
 struct Planned {
     Range range;
@@ -98,9 +105,9 @@ template <class Worker, class Task, class Result>
 class Job {
   public:
     virtual ~Job() = default;
-    // The next batch after position `after` with at most `wanted` rows; nullopt when none.
-    virtual std::optional<Planned<Task>> plan(Worker& worker, std::int64_t after,
-                                              std::int64_t wanted) = 0;
+    // The next batch after position next.after with at most next.wanted rows; nullopt
+    // when none is left.
+    virtual std::optional<Planned<Task>> plan(Worker& worker, const Next& next) = 0;
     // Whether the planned batch may start now (the replica lag gate); false stops the run.
     virtual bool admit(Worker& /*worker*/) { return true; }
     // Runs (and commits) one batch; `serial` for what it shares with the others.
@@ -247,7 +254,8 @@ std::optional<Planned<Task>> Engine<Worker, Task, Result>::plan_next(Worker& wor
         limits.max_rows ? std::min(limits.batch_size, *limits.max_rows - planned_rows_)
                         : limits.batch_size;
     std::optional<Planned<Task>> planned;
-    hooks_.retry(config_.what + " plan", [&] { planned = job_.plan(worker, after_, wanted); });
+    const Next next{after_, wanted, planned_rows_};
+    hooks_.retry(config_.what + " plan", [&] { planned = job_.plan(worker, next); });
     if (!planned) {
         end_planning(Stop::kExhausted);
         return std::nullopt;

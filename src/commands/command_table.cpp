@@ -21,7 +21,7 @@ const std::vector<CommandSpec>& command_table() {
         AuditVerifyCommand::spec(),
         AuditRestoreCommand::spec(),
         wa_redrive_failed_spec(),
-        QuotaReconcileCommand::spec(),
+        quota_reconcile_spec(),
         ScheduleListCommand::spec(),
         ScheduleCrontabCommand::spec(),
         ScheduleSystemdCommand::spec(),

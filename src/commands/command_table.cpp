@@ -19,7 +19,7 @@ const std::vector<CommandSpec>& command_table() {
         DoctorCommand::spec(),
         audit_archive_spec(),
         AuditVerifyCommand::spec(),
-        AuditRestoreCommand::spec(),
+        audit_restore_spec(),
         wa_redrive_failed_spec(),
         quota_reconcile_spec(),
         ScheduleListCommand::spec(),

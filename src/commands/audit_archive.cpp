@@ -61,22 +61,36 @@ std::optional<std::chrono::milliseconds> parse_max_runtime(const std::string& te
     return runtime;
 }
 
-// A folder that is a file or not writable fails here, before any row is read.
-void check_folder(const std::filesystem::path& dir, bool create) {
+// A folder that is a file, is not writable or cannot be created fails in the resolve step,
+// before the lock and before any row is read; only a real run creates it, after the lock.
+void check_folder(const std::filesystem::path& dir) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
         throw UsageError("--dir: '" + dir.string() + "' exists and is not a folder");
     }
-    if (!fs::exists(dir, ec)) {
-        if (!create) return;
-        fs::create_directories(dir, ec);
-        if (ec) throw UsageError("--dir: cannot create '" + dir.string() + "': " + ec.message());
-        fs::permissions(dir, kFolderPerms, ec);
+    if (fs::exists(dir, ec)) {
+        if (::access(dir.c_str(), W_OK | X_OK) != 0)
+            throw UsageError("--dir: folder '" + dir.string() + "' is not writable");
+        return;
     }
-    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-        throw UsageError("--dir: folder '" + dir.string() + "' is not writable");
-    }
+    // The nearest folder that exists must take the new ones.
+    fs::path parent = fs::absolute(dir, ec).parent_path();
+    while (!parent.empty() && !fs::exists(parent, ec) && parent != parent.parent_path())
+        parent = parent.parent_path();
+    const char* why = !fs::is_directory(parent, ec)                 ? "Not a directory"
+                      : ::access(parent.c_str(), W_OK | X_OK) != 0 ? "Permission denied"
+                                                                    : nullptr;
+    if (why != nullptr) throw UsageError("--dir: cannot create '" + dir.string() + "': " + why);
+}
+
+void create_folder(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::exists(dir, ec)) return;
+    fs::create_directories(dir, ec);
+    if (ec) throw RunFailure("--dir: cannot create '" + dir.string() + "': " + ec.message());
+    fs::permissions(dir, kFolderPerms, ec);
 }
 
 // What one committed batch adds to the result, computed on its worker.
@@ -216,7 +230,7 @@ ArchiveRequest make_archive_request(const ArchiveOptions& o) {
 }
 
 // Before the lock: the cutoff on the database clock (a --before in the future is a usage
-// error) and the folder (created for a real run).
+// error) and the folder.
 void AuditArchiveCommand::resolve(CommandEnv& env) {
     gate_ = ReplicaLagGate(request_.lag);
     plan_.selection.channels = request_.channels;
@@ -229,12 +243,13 @@ void AuditArchiveCommand::resolve(CommandEnv& env) {
         }
         plan_.selection.cutoff = request_.before ? *request_.before : clock.days_ago(request_.days);
     }
-    check_folder(request_.dir, !env.run.is_dry_run());
+    check_folder(request_.dir);
 }
 
 void AuditArchiveCommand::execute(CommandEnv& env) {
     // --max-runtime counts from here: connecting and taking the lock are not work.
     work_started_ = std::chrono::steady_clock::now();
+    if (!env.run.is_dry_run()) create_folder(request_.dir);
     make_plan(*env.session, env.run);
     check_replication(*env.session, env.run.is_dry_run());
     if (env.run.is_dry_run() || plan_.selected == 0) return;

@@ -78,9 +78,9 @@ void check_folder(const std::filesystem::path& dir) {
     fs::path parent = fs::absolute(dir, ec).parent_path();
     while (!parent.empty() && !fs::exists(parent, ec) && parent != parent.parent_path())
         parent = parent.parent_path();
-    const char* why = !fs::is_directory(parent, ec)                 ? "Not a directory"
+    const char* why = !fs::is_directory(parent, ec)                ? "Not a directory"
                       : ::access(parent.c_str(), W_OK | X_OK) != 0 ? "Permission denied"
-                                                                    : nullptr;
+                                                                   : nullptr;
     if (why != nullptr) throw UsageError("--dir: cannot create '" + dir.string() + "': " + why);
 }
 
@@ -265,8 +265,8 @@ void AuditArchiveCommand::make_plan(Session& session, const RunContext& run) {
     for (const auto& channel : plan_.channels) plan_.selected += channel.rows;
     if (request_.max_rows) plan_.selected = std::min(plan_.selected, *request_.max_rows);
     plan_.data_file = request_.dir / archive_file_name(run.short_run_id(), request_.gzip);
-    spdlog::info("cutoff {} ({}): {} rows to archive into {}", plan_.selection.cutoff,
-                 run.timezone, plan_.selected, plan_.data_file.string());
+    spdlog::info("cutoff {} ({}): {} rows to archive into {}", plan_.selection.cutoff, run.timezone,
+                 plan_.selected, plan_.data_file.string());
 }
 
 // Before any row goes: the role can read the lags the gate needs, and no slot, publication or

@@ -143,8 +143,8 @@ void AuditRestoreCommand::note_line(const ArchiveLine& line) {
             if (key.column != column) continue;
             std::optional<std::string> value;
             std::string error;
-            if (decoder_->value_of(line, field, plan_.columns[static_cast<std::size_t>(column)], value,
-                                   error) &&
+            if (decoder_->value_of(line, field, plan_.columns[static_cast<std::size_t>(column)],
+                                   value, error) &&
                 value) {
                 ++key.lines_by_value[*value];
             }
@@ -171,7 +171,8 @@ void AuditRestoreCommand::refuse_damage() const {
 
 void AuditRestoreCommand::refuse_unknown_columns() const {
     if (plan_.unknown_columns.empty()) return;
-    const std::vector<std::string> names(plan_.unknown_columns.begin(), plan_.unknown_columns.end());
+    const std::vector<std::string> names(plan_.unknown_columns.begin(),
+                                         plan_.unknown_columns.end());
     if (request_.drop_unknown_columns) {
         spdlog::warn("leaving out the archived values of columns audit_events no longer has: {}",
                      joined(names, ", "));

@@ -110,7 +110,7 @@ class AuditRestoreCommand : public Command {
 namespace ops {
 
 // Restores the plan's files batch by batch on the engine (audit_restore_batches.cpp).
-void restore_batches(const RestoreRequest& request, const RestorePlan& plan,
-                     LineDecoder& decoder, RestoreResult& result, CommandEnv& env);
+void restore_batches(const RestoreRequest& request, const RestorePlan& plan, LineDecoder& decoder,
+                     RestoreResult& result, CommandEnv& env);
 
 }  // namespace ops

@@ -124,7 +124,10 @@ class RestoreJob : public batch::Job<Session, RestoreTask, RestoreBatch> {
   public:
     RestoreJob(const RestoreRequest& request, const RestorePlan& plan, LineDecoder& decoder,
                RestoreResult& result)
-        : request_(request), plan_(plan), decoder_(decoder), result_(result),
+        : request_(request),
+          plan_(plan),
+          decoder_(decoder),
+          result_(result),
           source_(plan, decoder, request.batch_size) {}
 
     std::optional<batch::Planned<RestoreTask>> plan(Session& /*session*/,
@@ -203,8 +206,8 @@ std::int64_t RestoreJob::fold(RestoreBatch&& batch) {
 
 // The first `count` rows of the task. `probing`: a dry run or a diagnosis, which inserts
 // nothing it keeps (a dry run: nothing).
-RestoreBatch RestoreJob::apply(RestoreRepository& repo, const RestoreTask& task,
-                               std::size_t count, bool probing) const {
+RestoreBatch RestoreJob::apply(RestoreRepository& repo, const RestoreTask& task, std::size_t count,
+                               bool probing) const {
     std::vector<std::size_t> which(count);
     for (std::size_t i = 0; i < count; ++i) which[i] = i;
     RestoreBatch result;
@@ -316,16 +319,16 @@ void RestoreJob::name_column(RestoreRepository& repo, const RestoreTask& task,
                              "fix the table (or the value) and run the restore again");
         }
     }
-    throw RunFailure(fmt::format("{} line {}: {}; nothing of its batch (lines {}-{}) was inserted",
-                                 path_of(task), row.line, error.what(), rows.front().line,
-                                 rows.back().line),
-                     "fix the table (or the value) and run the restore again");
+    throw RunFailure(
+        fmt::format("{} line {}: {}; nothing of its batch (lines {}-{}) was inserted",
+                    path_of(task), row.line, error.what(), rows.front().line, rows.back().line),
+        "fix the table (or the value) and run the restore again");
 }
 
 }  // namespace
 
-void restore_batches(const RestoreRequest& request, const RestorePlan& plan,
-                     LineDecoder& decoder, RestoreResult& result, CommandEnv& env) {
+void restore_batches(const RestoreRequest& request, const RestorePlan& plan, LineDecoder& decoder,
+                     RestoreResult& result, CommandEnv& env) {
     RestoreJob job(request, plan, decoder, result);
     batch::Config config;
     config.what = "audit restore";

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <chrono>
 
-#include "ops/core/values.hpp"
 #include "ops/batch/sessions.hpp"
 #include "ops/commands/quota_reconcile.hpp"
+#include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
 
 namespace ops {

@@ -116,7 +116,6 @@ std::vector<std::int64_t> parse_backoff(const std::string& text) {
     return values;
 }
 
-
 // plan and lock the messages, requeue them, insert their jobs (ids reserved with
 // nextval) and one audit event each (ids from the column default); read the application's
 // newest job (in jobs or failed_jobs, when that exists) not redriven by ops
@@ -226,7 +225,8 @@ JobClassProperties parse_properties(const RedriveOptions& o) {
     JobClassProperties properties;
     if (!o.tries.empty()) properties.tries = parse_integer(o.tries, "--tries", 0, kMaxInt32);
     if (!o.backoff.empty()) properties.backoff = parse_backoff(o.backoff);
-    if (!o.timeout.empty()) properties.timeout = parse_integer(o.timeout, "--timeout", 0, kMaxInt32);
+    if (!o.timeout.empty())
+        properties.timeout = parse_integer(o.timeout, "--timeout", 0, kMaxInt32);
     return properties;
 }
 
@@ -246,8 +246,9 @@ JobBatch job_batch(const RedriveRequest& request, const RedrivePlan& plan, std::
     JobBatch jobs;
     jobs.queue = queue_name(request, plan);
     jobs.payload = {payload.before_uuid(), payload.before_id(), payload.after_id(),
-                    payload.has_created_at() ? std::optional<std::string>(payload.after_created_at())
-                                             : std::nullopt};
+                    payload.has_created_at()
+                        ? std::optional<std::string>(payload.after_created_at())
+                        : std::nullopt};
     jobs.uuids_json.reserve(static_cast<std::size_t>(rows) * 39 + 2);
     jobs.uuids_json += '[';
     for (std::int64_t i = 0; i < rows; ++i) {
@@ -337,7 +338,8 @@ void widen(std::optional<std::string>& low, std::optional<std::string>& high,
 std::int64_t RedriveJob::fold(RedriveBatch&& batch) {
     RedriveResult& r = result_;
     if (batch.jobs_inserted > 0) {
-        r.rate_last_index = std::max(r.rate_last_index, batch.first_index + batch.jobs_inserted - 1);
+        r.rate_last_index =
+            std::max(r.rate_last_index, batch.first_index + batch.jobs_inserted - 1);
     }
     r.redriven += static_cast<std::int64_t>(batch.requeued.size());
     r.jobs_inserted += batch.jobs_inserted;
@@ -392,7 +394,8 @@ void choose_payload(RedrivePlan& plan, const RedriveRequest& request,
     plan.payload.emplace(request.queue, request.properties, plan.form);
     plan.mismatches.clear();
     if (plan.application_job) {
-        plan.mismatches = job_settings_mismatches(plan.application_job->payload, request.properties);
+        plan.mismatches =
+            job_settings_mismatches(plan.application_job->payload, request.properties);
     }
 }
 
@@ -450,7 +453,8 @@ void WaRedriveFailedCommand::resolve(CommandEnv& env) {
     plan_.selection = request_.selection;
     ReadTransaction tx(*env.session);
     Clock clock(tx, env.run.timezone);
-    const auto resolved = [&](const std::optional<RedriveWhen>& when) -> std::optional<std::string> {
+    const auto resolved =
+        [&](const std::optional<RedriveWhen>& when) -> std::optional<std::string> {
         if (!when) return std::nullopt;
         return when->at ? *when->at : clock.ago(when->ago->count());
     };

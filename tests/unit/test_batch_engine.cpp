@@ -129,7 +129,8 @@ TEST_CASE("batch engine: --limit caps the rows planned; the last batch is cut to
     auto c = config(10, 2);
     c.limits.max_rows = 25;
     auto workers = workers_of(2);
-    const auto outcome = Engine<Worker, int, Batch>(job, c, test_hooks(stop)).run(pointers(workers));
+    const auto outcome =
+        Engine<Worker, int, Batch>(job, c, test_hooks(stop)).run(pointers(workers));
     CHECK(outcome.stop == Stop::kLimit);
     CHECK(outcome.planned_rows == 25);
     REQUIRE(job.folded.size() == 3);

@@ -250,9 +250,9 @@ std::optional<Planned<Task>> Engine<Worker, Task, Result>::plan_next(Worker& wor
         }
     }
     const auto& limits = config_.limits;
-    const std::int64_t wanted =
-        limits.max_rows ? std::min(limits.batch_size, *limits.max_rows - planned_rows_)
-                        : limits.batch_size;
+    const std::int64_t wanted = limits.max_rows
+                                    ? std::min(limits.batch_size, *limits.max_rows - planned_rows_)
+                                    : limits.batch_size;
     std::optional<Planned<Task>> planned;
     const Next next{after_, wanted, planned_rows_};
     hooks_.retry(config_.what + " plan", [&] { planned = job_.plan(worker, next); });

@@ -8,7 +8,7 @@
 
 #include "ops/archive/archive_check.hpp"
 #include "ops/commands/command.hpp"
-#include "ops/commands/restore_rows.hpp"
+#include "restore_rows.hpp"
 #include "ops/db/restore_repository.hpp"
 
 namespace ops {

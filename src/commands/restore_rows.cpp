@@ -1,4 +1,4 @@
-#include "ops/commands/restore_rows.hpp"
+#include "restore_rows.hpp"
 
 #include <map>
 

@@ -8,8 +8,8 @@
 
 #include "ops/archive/archive_check.hpp"
 #include "ops/commands/command.hpp"
-#include "restore_rows.hpp"
 #include "ops/db/restore_repository.hpp"
+#include "restore_rows.hpp"
 
 namespace ops {
 
@@ -104,10 +104,6 @@ class AuditRestoreCommand : public Command {
     RestoreResult result_;
     std::unique_ptr<LineDecoder> decoder_;
 };
-
-}  // namespace ops
-
-namespace ops {
 
 // Restores the plan's files batch by batch on the engine (audit_restore_batches.cpp).
 void restore_batches(const RestoreRequest& request, const RestorePlan& plan, LineDecoder& decoder,

@@ -111,6 +111,7 @@ void Run::start() {
     install_signal_handlers();
     log_begin();
     connect();
+    resolve_and_lock();
 }
 
 void Run::log_begin() const {
@@ -123,31 +124,41 @@ void Run::log_begin() const {
                  context_.timezone, describe_arguments(invocation_.arguments));
 }
 
+SessionSettings Run::session_settings() const {
+    return {"ops " + spec_.full_name(), globals_.statement_timeout, globals_.lock_timeout};
+}
+
 void Run::connect() {
     if (!spec_.traits.needs_database) return;
-    session_.emplace(config_->connection,
-                     SessionSettings{"ops " + spec_.full_name(), globals_.statement_timeout,
-                                     globals_.lock_timeout});
+    session_.emplace(config_->connection, session_settings());
     guard_standby(*session_, spec_, context_);
-    if (spec_.traits.takes_lock && !context_.is_dry_run()) {
+}
+
+CommandEnv Run::environment() {
+    std::function<std::unique_ptr<Session>()> open_session;
+    if (config_) {
+        open_session = [this] {
+            return std::make_unique<Session>(config_->connection, session_settings());
+        };
+    }
+    return CommandEnv{context_,       globals_,           session_ ? &*session_ : nullptr,
+                      open_session,   check_command_line, config_ ? &*config_ : nullptr,
+                      invocation_.out};
+}
+
+// The command's resolve step (what only the database can decide, usage errors included), then
+// the lock: a run that finds the lock held has decided everything and changed nothing.
+void Run::resolve_and_lock() {
+    CommandEnv env = environment();
+    command_.resolve(env);
+    if (spec_.traits.takes_lock && !context_.is_dry_run() && session_) {
         lock_.emplace(*session_, spec_.full_name());
     }
 }
 
 Outcome Run::execute() {
     executed_ = true;
-    std::function<std::unique_ptr<Session>()> open_session;
-    if (config_) {
-        open_session = [this] {
-            return std::make_unique<Session>(
-                config_->connection,
-                SessionSettings{"ops " + spec_.full_name(), globals_.statement_timeout,
-                                globals_.lock_timeout});
-        };
-    }
-    CommandEnv env{context_,       globals_,           session_ ? &*session_ : nullptr,
-                   open_session,   check_command_line, config_ ? &*config_ : nullptr,
-                   invocation_.out};
+    CommandEnv env = environment();
     command_.execute(env);
     return returned_outcome(command_.outcome(), stop_signal());
 }

@@ -51,7 +51,8 @@ class Run {
     ~Run() = default;
 
     // Everything before the command runs: options validated (the global ones, then the
-    // command's), logging, configuration, begin line, connection, standby guard, lock.
+    // command's), logging, configuration, begin line, connection, standby guard, the
+    // command's resolve step (Command::resolve), lock.
     // Throws; nothing is left to summarise yet.
     void start();
     // Runs the command; its result so far is summarised even if this throws.
@@ -63,7 +64,10 @@ class Run {
     const RunContext& context() const { return context_; }
 
   private:
+    SessionSettings session_settings() const;
     void connect();
+    void resolve_and_lock();
+    CommandEnv environment();
     void log_begin() const;
     void report(const Outcome& outcome, const Summary& summary) const;
     void record_run(const Summary& summary);

@@ -8,9 +8,9 @@
 #include <iostream>
 #include <optional>
 #include <regex>
-#include <sstream>
 
 #include "ops/cli/dispatcher.hpp"
+#include "text_files.hpp"
 
 namespace ops_test {
 namespace {
@@ -99,13 +99,6 @@ class ScopedEnvironment {
     }
     std::map<std::string, std::optional<std::string>> saved_;
 };
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
 
 }  // namespace
 

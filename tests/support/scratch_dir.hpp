@@ -7,10 +7,10 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include "text_files.hpp"
 
 namespace ops_test {
 
@@ -36,13 +36,5 @@ class ScratchDir {
   private:
     std::filesystem::path path_;
 };
-
-// The whole file as bytes ("" when it cannot be opened).
-inline std::string file_bytes(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 }  // namespace ops_test

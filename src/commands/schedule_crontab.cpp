@@ -2,7 +2,25 @@
 
 #include <iostream>
 
+#include "ops/commands/schedule_options.hpp"
+
 namespace ops {
+namespace {
+
+class ScheduleCrontabCommand : public Command {
+  public:
+    static CommandSpec spec();
+
+    void validate() override;
+    void execute(CommandEnv& env) override;
+    Summary summary() const override { return Summary::object(); }
+
+  private:
+    ScheduleOptions schedule_;
+    InstallOptions install_;
+};
+
+}  // namespace
 
 CommandSpec ScheduleCrontabCommand::spec() {
     CommandSpec spec;
@@ -35,5 +53,7 @@ void ScheduleCrontabCommand::execute(CommandEnv& env) {
         render_crontab(schedule_.resolve(env), install_.resolve(env.globals));
     print_product(env, "schedule crontab", {{"crontab", crontab}}, crontab);
 }
+
+CommandSpec schedule_crontab_spec() { return ScheduleCrontabCommand::spec(); }
 
 }  // namespace ops

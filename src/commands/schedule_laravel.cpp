@@ -2,9 +2,26 @@
 
 #include <iostream>
 
+#include "ops/commands/schedule_options.hpp"
 #include "ops/output/schedule_laravel.hpp"
 
 namespace ops {
+namespace {
+
+class ScheduleLaravelCommand : public Command {
+  public:
+    static CommandSpec spec();
+
+    void validate() override;
+    void execute(CommandEnv& env) override;
+    Summary summary() const override { return Summary::object(); }
+
+  private:
+    ScheduleOptions schedule_;
+    InstallOptions install_;
+};
+
+}  // namespace
 
 CommandSpec ScheduleLaravelCommand::spec() {
     CommandSpec spec;
@@ -37,9 +54,11 @@ void ScheduleLaravelCommand::execute(CommandEnv& env) {
     const bool kernel =
         !env.globals.laravel_version.empty() &&
         !parse_laravel_version(env.globals.laravel_version, "--laravel-version").at_least(11);
-    std::cout << render_laravel_schedule(
+    *env.out << render_laravel_schedule(
         schedule_.resolve(env), install_.resolve(env.globals),
         kernel ? LaravelScheduleLayout::kKernel : LaravelScheduleLayout::kRoutesConsole);
 }
+
+CommandSpec schedule_laravel_spec() { return ScheduleLaravelCommand::spec(); }
 
 }  // namespace ops

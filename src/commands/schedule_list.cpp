@@ -2,7 +2,24 @@
 
 #include <iostream>
 
+#include "ops/commands/schedule_options.hpp"
+
 namespace ops {
+namespace {
+
+class ScheduleListCommand : public Command {
+  public:
+    static CommandSpec spec();
+
+    void validate() override;
+    void execute(CommandEnv& env) override;
+    Summary summary() const override { return Summary::object(); }
+
+  private:
+    ScheduleOptions schedule_;
+};
+
+}  // namespace
 
 CommandSpec ScheduleListCommand::spec() {
     CommandSpec spec;
@@ -28,10 +45,12 @@ void ScheduleListCommand::validate() { schedule_.validate(); }
 void ScheduleListCommand::execute(CommandEnv& env) {
     const Summary table = schedule_table(schedule_.resolve(env));
     if (env.globals.output == OutputFormat::kText) {
-        render(table, OutputFormat::kText, std::cout);
+        render(table, OutputFormat::kText, *env.out);
     } else {
         print_product(env, "schedule list", table, "");
     }
 }
+
+CommandSpec schedule_list_spec() { return ScheduleListCommand::spec(); }
 
 }  // namespace ops

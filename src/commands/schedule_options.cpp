@@ -39,7 +39,7 @@ void ScheduleOptions::validate() const {
 void print_product(const CommandEnv& env, const std::string& command, Summary product,
                    const std::string& text) {
     if (env.globals.output == OutputFormat::kText) {
-        std::cout << text;
+        *env.out << text;
         return;
     }
     Summary framed;
@@ -47,7 +47,7 @@ void print_product(const CommandEnv& env, const std::string& command, Summary pr
     framed["status"] = "completed";
     framed["exit_code"] = 0;
     framed.update(product);
-    render(framed, OutputFormat::kJson, std::cout);
+    render(framed, OutputFormat::kJson, *env.out);
 }
 
 namespace {

@@ -2,9 +2,27 @@
 
 #include <iostream>
 
+#include "ops/commands/schedule_options.hpp"
 #include "ops/core/files.hpp"
 
 namespace ops {
+namespace {
+
+class ScheduleSystemdCommand : public Command {
+  public:
+    static CommandSpec spec();
+
+    void validate() override;
+    void execute(CommandEnv& env) override;
+    Summary summary() const override { return Summary::object(); }
+
+  private:
+    ScheduleOptions schedule_;
+    InstallOptions install_;
+    std::string unit_dir_;
+};
+
+}  // namespace
 
 CommandSpec ScheduleSystemdCommand::spec() {
     CommandSpec spec;
@@ -55,5 +73,7 @@ void ScheduleSystemdCommand::execute(CommandEnv& env) {
     }
     print_product(env, "schedule systemd", {{"unit_dir", dir.string()}, {"files", files}}, listing);
 }
+
+CommandSpec schedule_systemd_spec() { return ScheduleSystemdCommand::spec(); }
 
 }  // namespace ops

@@ -1,69 +1,16 @@
 #include "cli_fixture.hpp"
 
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <optional>
 #include <regex>
+#include <sstream>
 
 #include "ops/cli/dispatcher.hpp"
 #include "text_files.hpp"
 
 namespace ops_test {
 namespace {
-
-// One standard stream (1 or 2) pointed at an unlinked temporary file while alive; text()
-// reads back what was written. Both C stdio and iostreams are flushed at each end, so
-// nothing written before leaks in and nothing written during leaks out.
-class CapturedStream {
-  public:
-    explicit CapturedStream(int fd) : fd_(fd), file_(std::tmpfile()) {
-        REQUIRE(file_ != nullptr);
-        flush_all();
-        saved_ = ::dup(fd_);
-        REQUIRE(saved_ >= 0);
-        REQUIRE(::dup2(::fileno(file_), fd_) >= 0);
-    }
-    ~CapturedStream() {
-        restore();
-        std::fclose(file_);
-    }
-    CapturedStream(const CapturedStream&) = delete;
-    CapturedStream& operator=(const CapturedStream&) = delete;
-
-    std::string text() {
-        restore();
-        std::string bytes;
-        std::rewind(file_);
-        char buffer[4096];
-        for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file_)) > 0;) {
-            bytes.append(buffer, n);
-        }
-        return bytes;
-    }
-
-  private:
-    static void flush_all() {
-        std::cout.flush();
-        std::cerr.flush();
-        std::fflush(stdout);
-        std::fflush(stderr);
-    }
-    void restore() {
-        if (saved_ < 0) return;
-        flush_all();
-        ::dup2(saved_, fd_);
-        ::close(saved_);
-        saved_ = -1;
-    }
-
-    int fd_;
-    std::FILE* file_;
-    int saved_ = -1;
-};
 
 // Sets the environment for one run and puts the previous values back afterwards.
 class ScopedEnvironment {
@@ -107,19 +54,12 @@ const std::map<std::string, std::string> kNoDatabase = {
 
 CliResult run_cli_in_process(const std::vector<std::string>& args,
                              const std::map<std::string, std::string>& env) {
-    std::vector<std::string> argv_strings = {"ops"};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argv_strings) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
     const ScopedEnvironment environment(env);
+    std::ostringstream out, err;
     CliResult result;
-    CapturedStream out(STDOUT_FILENO);
-    CapturedStream err(STDERR_FILENO);
-    result.exit_code = ops::run_cli(static_cast<int>(argv_strings.size()), argv.data());
-    result.out = out.text();
-    result.err = err.text();
+    result.exit_code = ops::run_cli(args, out, err);
+    result.out = out.str();
+    result.err = err.str();
     UNSCOPED_INFO("ops exit " << result.exit_code << "\nstdout:\n"
                               << result.out << "\nstderr:\n"
                               << result.err);

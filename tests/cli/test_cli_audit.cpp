@@ -12,15 +12,15 @@
 using namespace ops_test;
 
 TEST_CASE("bad archive options exit 2, name the option and create nothing") {
+    // A future --before and a --dir that is a file are decided against the database's clock
+    // and after connecting: tests/integration/test_audit_archive.cpp has them.
     ScratchDir dir;
-    std::ofstream(dir / "a-file") << "x";
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
         {{"--days", "0"}, "--days"},
         {{"--days", "ninety"}, "--days"},
         {{"--days", "-3"}, "--days"},
         {{"--before", "2026-02-30"}, "--before"},
         {{"--before", "tomorrow"}, "--before"},
-        {{"--before", "2999-01-01"}, "--before"},
         {{"--days", "5", "--before", "2025-01-01"}, "--days"},
         {{"--batch-size", "0"}, "--batch-size"},
         {{"--batch-size", "1e4"}, "--batch-size"},
@@ -30,13 +30,12 @@ TEST_CASE("bad archive options exit 2, name the option and create nothing") {
         {{"--channel", ""}, "--channel"},
         {{"--parallel", "0"}, "--parallel"},
         {{"--parallel", "9"}, "--parallel"},
-        {{"--dir", (dir / "a-file").string()}, "--dir"},
     };
     for (const auto& [extra, option] : cases) {
         INFO(extra[0] << " " << extra[1]);
         std::vector<std::string> args = {"audit", "archive"};
         args.insert(args.end(), extra.begin(), extra.end());
-        if (option != "--dir") args.insert(args.end(), {"--dir", (dir / "out").string()});
+        args.insert(args.end(), {"--dir", (dir / "out").string()});
         check_usage_error(run_cli_in_process(args, kNoDatabase), option);
     }
     CHECK(!std::filesystem::exists(dir / "out"));
@@ -61,11 +60,12 @@ TEST_CASE("restore and verify reject bad arguments with exit 2") {
     std::ofstream(dir / "f.jsonl") << "";
     const std::string file = (dir / "f.jsonl").string();
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-        {{"audit", "restore"}, "FILES"},
-        {{"audit", "restore", "/nonexistent.jsonl"}, "/nonexistent.jsonl"},
+        {{"audit", "restore"}, "FILE is required"},
+        {{"audit", "restore", "/nonexistent.jsonl"},
+         "FILE: '/nonexistent.jsonl' is not a readable"},
         {{"audit", "restore", "--batch-size", "0", file}, "--batch-size"},
         {{"audit", "restore", "--batch-size", "many", file}, "--batch-size"},
-        {{"audit", "verify"}, "FILES"},
+        {{"audit", "verify"}, "FILE is required"},
     };
     for (const auto& [args, names] : cases) {
         INFO(args.back());

@@ -269,6 +269,30 @@ TEST_CASE("archive --gzip writes a gzip file that decodes to the rows") {
     restore_and_compare(db, dir.path(), before);
 }
 
+// The rest of the table runs in process (tests/cli); these two are decided after connecting.
+TEST_CASE("a future --before and a --dir that is a file exit 2 and change nothing") {
+    TestDatabase db;
+    seed(db, 20);
+    const auto before = snapshot(db);
+    TempDir dir;
+    std::ofstream(dir.path() / "a-file") << "x";
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--before", "2999-01-01", "--dir", (dir.path() / "out").string()}, "--before"},
+        {{"--dir", (dir.path() / "a-file").string()}, "--dir"},
+    };
+    for (const auto& [extra, option] : cases) {
+        INFO(extra[0] << " " << extra[1]);
+        std::vector<std::string> args = {"audit", "archive"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto result = run_ops(args, db.env());
+        CHECK(result.exit_code == 2);
+        CHECK(result.err.find("ops: error: " + option) != std::string::npos);
+        CHECK(result.out.empty());
+    }
+    CHECK(snapshot(db) == before);
+    CHECK(!std::filesystem::exists(dir.path() / "out"));
+}
+
 TEST_CASE("an archive folder that cannot be written fails before any row is touched") {
     TestDatabase db;
     seed(db, 20);

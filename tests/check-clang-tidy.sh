@@ -1,9 +1,64 @@
 #!/usr/bin/env bash
 # clang-tidy over every source file in src/, with the checked-in .clang-tidy and the build's
-# compile_commands.json, two files at a time. Fails on any warning; prints each file's
+# compile_commands.json, JOBS files at a time. Fails on any warning; prints each file's
 # warnings under its name, then one line per file with a count, so that a failure says where.
-#   tests/check-clang-tidy.sh SOURCE_DIR BUILD_DIR [JOBS]
+#   tests/check-clang-tidy.sh run SOURCE_DIR BUILD_DIR [JOBS]      in the foreground
+#   tests/check-clang-tidy.sh start STATE_DIR SOURCE_DIR BUILD_DIR [JOBS]
+#   tests/check-clang-tidy.sh finish STATE_DIR [SECONDS]
+# start/finish are the two CTest tests: start launches the run in the background at the lowest
+# CPU priority (so that it overlaps the RUN_SERIAL integration tests, which mostly wait on the
+# database, instead of adding its whole time to the suite); finish waits for it (at most
+# SECONDS, default 3000, then stops it), prints its report and exits with its status.
 set -euo pipefail
+mode=${1:-}
+shift || true
+
+if [ "$mode" = start ]; then
+    state=$1
+    shift
+    mkdir -p "$state"
+    # A run left by an interrupted ctest is stopped first: only the one this script started.
+    if [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
+        kill -TERM -- "-$(cat "$state/pid")" 2>/dev/null || true
+    fi
+    rm -f "$state/rc" "$state/report" "$state/pid"
+    date +%s >"$state/started"
+    # Its own session (so that finish can stop all of it) and no descriptor of CTest's: CTest
+    # waits for a test's output pipes to close.
+    setsid bash -c 'state=$1; shift
+        nice -n 19 timeout 3000 "$0" run "$@" >"$state/report" 2>&1
+        echo $? >"$state/rc.tmp"; mv "$state/rc.tmp" "$state/rc"' \
+        "$0" "$state" "$@" </dev/null >/dev/null 2>&1 &
+    echo $! >"$state/pid"
+    echo "check-clang-tidy: started in the background (pid $(cat "$state/pid")); the test 'clang-tidy: src/ has no warnings' reports"
+    exit 0
+fi
+
+if [ "$mode" = finish ]; then
+    state=$1
+    limit=${2:-3000}
+    for ((waited = 0; waited < limit; waited++)); do
+        [ -f "$state/rc" ] && break
+        if [ ! -f "$state/pid" ]; then
+            echo "check-clang-tidy: no run was started in $state" >&2
+            exit 1
+        fi
+        sleep 1
+    done
+    if [ ! -f "$state/rc" ]; then
+        kill -TERM -- "-$(cat "$state/pid")" 2>/dev/null || true
+        echo "check-clang-tidy: still running after ${limit}s; stopped" >&2
+        exit 1
+    fi
+    cat "$state/report"
+    echo "check-clang-tidy: the run took $(( $(stat -c %Y "$state/rc") - $(cat "$state/started") ))s (started at the beginning of the CTest run)"
+    exit "$(cat "$state/rc")"
+fi
+
+if [ "$mode" != run ]; then
+    echo "usage: $0 run SOURCE_DIR BUILD_DIR [JOBS] | start STATE_DIR SOURCE_DIR BUILD_DIR [JOBS] | finish STATE_DIR [SECONDS]" >&2
+    exit 2
+fi
 source_dir=$(cd "$1" && pwd)
 build_dir=$(cd "$2" && pwd)
 jobs=${3:-2}
@@ -48,8 +103,13 @@ done
 
 if [ "$failed" -gt 0 ]; then
     echo
-    echo "check-clang-tidy: $failed of $files files have warnings (file: count):"
+    echo "check-clang-tidy: $failed of $files files have warnings (file checked: count):"
     printf '%s' "$report"
+    # A header's warning shows under every file that includes it: counted once here, under
+    # the file it is in (whose owner fixes it).
+    echo "check-clang-tidy: distinct warnings by the file they are in:"
+    cat "$out"/*.out | grep -E '^/.*: (warning|error): ' | sort -u | sed "s|^$source_dir/||" |
+        cut -d: -f1 | sort | uniq -c | sort -rn | awk '{print "  " $2 ": " $1}'
     exit 1
 fi
 echo "check-clang-tidy: $files files, no warnings"

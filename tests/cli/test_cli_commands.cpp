@@ -19,7 +19,8 @@ void check_rows(const std::vector<std::string>& command, const std::vector<Case>
     for (const auto& c : cases) {
         std::vector<std::string> args = command;
         args.insert(args.end(), c.args.begin(), c.args.end());
-        INFO("args: " << nlohmann::json(c.args).dump());
+        INFO("args: " << nlohmann::json(c.args).dump(-1, ' ', false,
+                                                     nlohmann::json::error_handler_t::replace));
         check_usage_error(run_cli_in_process(args, kNoDatabase), c.names);
     }
 }

@@ -33,6 +33,24 @@ std::string write(const ScratchDir& dir, const std::string& name, const std::str
     return path.string();
 }
 
+ScheduleOverrides cron(const std::string& flag) {
+    ScheduleOverrides overrides;
+    overrides.cron = {flag};
+    return overrides;
+}
+
+ScheduleOverrides options(const std::string& flag) {
+    ScheduleOverrides overrides;
+    overrides.options = {flag};
+    return overrides;
+}
+
+ScheduleOverrides disabled(const std::string& flag) {
+    ScheduleOverrides overrides;
+    overrides.disabled = {flag};
+    return overrides;
+}
+
 }  // namespace
 
 TEST_CASE("schedule: the baseline, with the archive folder placed") {
@@ -95,20 +113,19 @@ TEST_CASE("schedule: ENABLED takes true/yes/1 and false/no/0") {
 
 TEST_CASE("schedule: bad flags are usage errors naming the flag and the accepted form") {
     const std::vector<std::pair<ScheduleOverrides, std::string>> cases = {
-        {{.cron = {"audit-archive=0 1 * *"}}, "--cron audit-archive: expected five fields"},
-        {{.cron = {"audit-archive=0 5-3 * * *"}},
-         "hour field '5-3' is a range that runs backwards"},
-        {{.cron = {"nightly=0 1 * * *"}},
+        {cron("audit-archive=0 1 * *"), "--cron audit-archive: expected five fields"},
+        {cron("audit-archive=0 5-3 * * *"), "hour field '5-3' is a range that runs backwards"},
+        {cron("nightly=0 1 * * *"),
          "--cron: unknown job 'nightly'; the jobs are audit-archive, "
          "wa-redrive-failed, quota-reconcile-current, "
          "quota-reconcile-previous"},
-        {{.cron = {"0 1 * * *"}}, "--cron: expected NAME='MIN HOUR DOM MON DOW', got '0 1 * * *'"},
-        {{.cron = {"=0 1 * * *"}}, "--cron: expected NAME="},
-        {{.options = {"audit-archive=--before '2026-01-01 10:00'"}},
+        {cron("0 1 * * *"), "--cron: expected NAME='MIN HOUR DOM MON DOW', got '0 1 * * *'"},
+        {cron("=0 1 * * *"), "--cron: expected NAME="},
+        {options("audit-archive=--before '2026-01-01 10:00'"),
          "--options audit-archive: expected options separated by spaces, without quotes"},
-        {{.options = {"audit-archive=--dir a\\ b"}}, "without quotes or backslashes"},
-        {{.options = {"--days 9"}}, "--options: expected NAME='OPTION ...'"},
-        {{.disabled = {"archive"}}, "--disable: unknown job 'archive'"},
+        {options("audit-archive=--dir a\\ b"), "without quotes or backslashes"},
+        {options("--days 9"), "--options: expected NAME='OPTION ...'"},
+        {disabled("archive"), "--disable: unknown job 'archive'"},
     };
     for (const auto& [overrides, message] : cases) {
         INFO(message);

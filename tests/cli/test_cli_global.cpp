@@ -1,5 +1,5 @@
 // The CLI in process (tests/support/cli_fixture.hpp): what the dispatcher decides before it
-// connects. Help, version, and the global options' usage errors: exit 2, one line naming the
+// connects. Help and the global options' usage errors: exit 2, one line naming the
 // option, nothing on stdout. Moved here from tests/integration/test_global.cpp; the real
 // binary keeps its own smoke rows there.
 #include <catch2/catch.hpp>
@@ -18,14 +18,6 @@ TEST_CASE("help lists doctor and the command groups, with exit codes") {
     const auto archive_help = run_cli_in_process({"audit", "archive", "--help"});
     CHECK(archive_help.exit_code == 0);
     CHECK(archive_help.out.find("Examples:") != std::string::npos);
-}
-
-TEST_CASE("version names the version, commit and build type") {
-    const auto result = run_cli_in_process({"--version"});
-    CHECK(result.exit_code == 0);
-    CHECK(result.out.rfind("ops 0.", 0) == 0);
-    CHECK(result.out.find("commit") != std::string::npos);
-    CHECK(result.out.find("build") != std::string::npos);
 }
 
 TEST_CASE("usage errors exit 2 with one line naming the option") {

@@ -31,14 +31,6 @@ void seed(TestDatabase& db) {
         "FROM generate_series(1, 20) AS i");
 }
 
-// What "nothing changed" means here: the rows of every table a command writes.
-std::string state_of(TestDatabase& db) {
-    return db.scalar(
-        "SELECT (SELECT count(*) FROM audit_events) || '/' || (SELECT count(*) FROM jobs) || '/' "
-        "|| (SELECT count(*) FROM wa_messages WHERE status = 'failed') || '/' || "
-        "(SELECT count(*) FROM quota_usages)");
-}
-
 }  // namespace
 
 TEST_CASE("hardening: the largest values a range names are accepted") {

@@ -2,8 +2,9 @@
 
 // The ops CLI run inside the test process: the entry point main() calls
 // (ops::run_cli(arguments, out, err)), with the arguments given, a controlled environment,
-// and what it writes for stdout and stderr captured. A usage-error table row costs microseconds instead of a process start, a database
-// and a connection attempt. One run at a time (logging and the stop flag are process-wide).
+// and what it writes for stdout and stderr captured. A usage-error table row costs microseconds
+// instead of a process start, a database and a connection attempt. One run at a time (logging and
+// the stop flag are process-wide).
 #include <map>
 #include <string>
 #include <vector>

@@ -8,7 +8,7 @@
 # start/finish are the two CTest tests: start launches the run in the background at the lowest
 # CPU priority (so that it overlaps the RUN_SERIAL integration tests, which mostly wait on the
 # database, instead of adding its whole time to the suite); finish waits for it (at most
-# SECONDS, default 3000, then stops it), prints its report and exits with its status.
+# SECONDS, default 3000, then stops it: the run is one process group), prints its report and exits with its status.
 set -euo pipefail
 mode=${1:-}
 shift || true
@@ -26,7 +26,7 @@ if [ "$mode" = start ]; then
     # Its own session (so that finish can stop all of it) and no descriptor of CTest's: CTest
     # waits for a test's output pipes to close.
     setsid bash -c 'state=$1; shift
-        nice -n 19 timeout 3000 "$0" run "$@" >"$state/report" 2>&1
+        nice -n 19 "$0" run "$@" >"$state/report" 2>&1
         echo $? >"$state/rc.tmp"; mv "$state/rc.tmp" "$state/rc"' \
         "$0" "$state" "$@" </dev/null >/dev/null 2>&1 &
     echo $! >"$state/pid"

@@ -21,12 +21,14 @@ if [ "$mode" = start ]; then
     if [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
         kill -TERM -- "-$(cat "$state/pid")" 2>/dev/null || true
     fi
-    rm -f "$state/rc" "$state/report" "$state/pid"
+    rm -f "$state/rc" "$state/report" "$state/pid" "$state/time"
     date +%s >"$state/started"
     # Its own session (so that finish can stop all of it) and no descriptor of CTest's: CTest
     # waits for a test's output pipes to close.
     setsid bash -c 'state=$1; shift
-        nice -n 19 "$0" run "$@" >"$state/report" 2>&1
+        timer=(); command -v /usr/bin/time >/dev/null && timer=(/usr/bin/time -o "$state/time"
+            -f "%e s elapsed, %U s user + %S s system CPU")
+        nice -n 19 "${timer[@]}" "$0" run "$@" >"$state/report" 2>&1
         echo $? >"$state/rc.tmp"; mv "$state/rc.tmp" "$state/rc"' \
         "$0" "$state" "$@" </dev/null >/dev/null 2>&1 &
     echo $! >"$state/pid"
@@ -55,6 +57,7 @@ if [ "$mode" = finish ]; then
     fi
     cat "$state/report"
     echo "check-clang-tidy: the run took $(( $(stat -c %Y "$state/rc") - $(cat "$state/started") ))s (started at the beginning of the CTest run)"
+    [ -f "$state/time" ] && echo "check-clang-tidy: $(tail -1 "$state/time")"
     exit "$(cat "$state/rc")"
 fi
 

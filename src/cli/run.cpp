@@ -124,18 +124,22 @@ void Run::log_begin() const {
 }
 
 void Run::connect() {
-    if (!spec_.traits.needs_database) return;
-    session_.emplace(config_->connection,
-                     SessionSettings{"ops " + spec_.full_name(), globals_.statement_timeout,
-                                     globals_.lock_timeout});
-    guard_standby(*session_, spec_, context_);
-    if (spec_.traits.takes_lock && !context_.is_dry_run()) {
+    if (spec_.traits.needs_database) {
+        session_.emplace(config_->connection,
+                         SessionSettings{"ops " + spec_.full_name(), globals_.statement_timeout,
+                                         globals_.lock_timeout});
+        guard_standby(*session_, spec_, context_);
+    }
+    // The resolve step: after connecting, before the lock (a usage error it finds leaves
+    // nothing behind, and a run that finds the lock held has created nothing).
+    CommandEnv env = command_env();
+    command_.resolve(env);
+    if (session_ && spec_.traits.takes_lock && !context_.is_dry_run()) {
         lock_.emplace(*session_, spec_.full_name());
     }
 }
 
-Outcome Run::execute() {
-    executed_ = true;
+CommandEnv Run::command_env() {
     std::function<std::unique_ptr<Session>()> open_session;
     if (config_) {
         open_session = [this] {
@@ -145,9 +149,14 @@ Outcome Run::execute() {
                                 globals_.lock_timeout});
         };
     }
-    CommandEnv env{context_,       globals_,           session_ ? &*session_ : nullptr,
-                   open_session,   check_command_line, config_ ? &*config_ : nullptr,
-                   invocation_.out};
+    return CommandEnv{context_,       globals_,           session_ ? &*session_ : nullptr,
+                      open_session,   check_command_line, config_ ? &*config_ : nullptr,
+                      invocation_.out};
+}
+
+Outcome Run::execute() {
+    executed_ = true;
+    CommandEnv env = command_env();
     command_.execute(env);
     return returned_outcome(command_.outcome(), stop_signal());
 }

@@ -64,6 +64,8 @@ class Run {
 
   private:
     void connect();
+    // What the command's resolve step and execute() are given.
+    CommandEnv command_env();
     void log_begin() const;
     void report(const Outcome& outcome, const Summary& summary) const;
     void record_run(const Summary& summary);

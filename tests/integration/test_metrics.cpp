@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "database_waits.hpp"
 #include "harness.hpp"
 #include "promtool.hpp"
 
@@ -104,16 +105,6 @@ double sample(const std::filesystem::path& file, const std::string& key) {
     INFO(read_file(file));
     REQUIRE(found != samples.end());
     return found->second;
-}
-
-// The advisory lock a run of `command` takes, held from the test's own session: ops's key is
-// its namespace "ops" and the FNV-1a hash of the command's name.
-void hold_lock(pqxx::connection& connection, const std::string& command) {
-    std::uint32_t hash = 2166136261u;
-    for (const unsigned char c : command) hash = (hash ^ c) * 16777619u;
-    pqxx::nontransaction tx(connection);
-    tx.exec_params("SELECT pg_advisory_lock($1, $2)", 0x6f7073,
-                   static_cast<int>(hash & 0x7fffffff));
 }
 
 std::filesystem::perms mode_of(const std::filesystem::path& path) {

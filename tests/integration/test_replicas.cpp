@@ -527,18 +527,3 @@ TEST_CASE(
     CHECK(rerun.json()["redriven"] == 3000 - redriven);
     CHECK(db.count("SELECT count(*) FROM jobs") == 3000);
 }
-
-TEST_CASE("replicas: lag options take only their accepted forms (2)") {
-    TestDatabase db;
-    for (const auto& [option, value, expected] :
-         std::vector<std::tuple<std::string, std::string, std::string>>{
-             {"--max-lag-bytes", "12XB", "--max-lag-bytes: expected a size such as"},
-             {"--max-lag-bytes", "0", "--max-lag-bytes: expected a size such as"},
-             {"--max-lag", "fast", "--max-lag: expected a duration such as"},
-             {"--max-lag", "0", "--max-lag: expected a duration above 0"},
-             {"--max-pause", "5 minutes", "--max-pause: expected a duration such as"}}) {
-        const auto result = run_ops({"audit", "archive", option, value}, db.env());
-        CHECK(result.exit_code == 2);
-        CHECK(result.err.find(expected) != std::string::npos);
-    }
-}

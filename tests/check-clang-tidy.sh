@@ -48,6 +48,10 @@ if [ "$mode" = finish ]; then
             echo "check-clang-tidy: no run was started in $state" >&2
             exit 1
         fi
+        if ! kill -0 "$(cat "$state/pid")" 2>/dev/null && [ ! -f "$state/rc" ]; then
+            echo "check-clang-tidy: the run ended without a result (stopped?)" >&2
+            exit 1
+        fi
         sleep 1
     done
     if [ ! -f "$state/rc" ]; then

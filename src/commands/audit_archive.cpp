@@ -52,6 +52,7 @@ CommandSpec AuditArchiveCommand::spec() {
                        "batches in flight at once, each on its own connection (default 2)");
         app.add_flag("--gzip", o.gzip, "write .jsonl.gz");
         ReplicaLagGate::add_options(app, o.lag);
+        PartitionStep::add_options(app, o.partitions);
         app.add_flag("--allow-slot-loss", o.allow_slot_loss,
                      "run even if a replication slot's safe_wal_size is below the WAL it writes");
         app.add_flag("--dry-run", o.dry_run, "report what would be archived; change nothing");
@@ -101,9 +102,12 @@ void AuditArchiveCommand::execute(CommandEnv& env) {
     resolve_cutoff(*env.session, env.run);
     check_folder(!env.run.is_dry_run());
     plan(*env.session, env.run);
+    partitions_.plan(*env.session, {selection_, limits_.max_rows, options_.dir, options_.gzip,
+                                    options_.partitions});
     check_replication(*env.session, env.run.is_dry_run());
-    if (env.run.is_dry_run() || selected_ == 0) return;
-    archive(env);
+    if (env.run.is_dry_run() || (selected_ == 0 && !partitions_.has_work())) return;
+    planned_rows_ = partitions_.archive(env, [&] { return should_stop(env.run); });
+    if (selected_ > planned_rows_ && !should_stop(env.run)) archive(env);
 }
 
 // Before any row goes: the role can read the lags the gate needs, and no slot, publication or
@@ -323,6 +327,7 @@ Summary AuditArchiveCommand::summary() const {
         s["expected_wal_bytes"] = preflight_.expected_wal;
         if (!preflight_.findings.empty()) s["replication_preflight"] = preflight_.to_summary();
     }
+    partitions_.add_to(s, dry_run());
     return s;
 }
 

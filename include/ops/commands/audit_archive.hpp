@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "ops/archive/manifest.hpp"
+#include "ops/commands/audit_archive_partitions.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/commands/replica_lag_gate.hpp"
 #include "ops/commands/replication_preflight.hpp"
@@ -36,6 +37,7 @@ class AuditArchiveCommand : public Command {
         bool dry_run = false;
         ReplicaLagGate::Options lag;
         bool allow_slot_loss = false;
+        PartitionStep::Options partitions;
     };
 
     static CommandSpec spec();
@@ -44,7 +46,7 @@ class AuditArchiveCommand : public Command {
     DryRun dry_run() const override { return options_.dry_run ? DryRun::kYes : DryRun::kNo; }
     void execute(CommandEnv& env) override;
     Summary summary() const override;
-    bool changed_data() const override { return deleted_ > 0; }
+    bool changed_data() const override { return deleted_ > 0 || partitions_.changed_data(); }
     // 75 (try again later) when replica lag stopped the run before it took what it selected.
     ExitCode outcome() const override {
         return gate_.gave_up() ? ExitCode::kTryLater : ExitCode::kSuccess;
@@ -90,6 +92,7 @@ class AuditArchiveCommand : public Command {
     ReplicaLagGate gate_{LagLimits{}};
     PreflightResult preflight_;
     bool preflight_ran_ = false;
+    PartitionStep partitions_;  // whole partitions of a partitioned table, before the batches
 };
 
 }  // namespace ops

@@ -276,7 +276,7 @@ TEST_CASE("DETACH waits in short tries behind a reader and goes once it is gone"
     CHECK(result.err.find("lock not granted within 100 ms") != std::string::npos);
 }
 
-TEST_CASE("a copy that fails leaves the partition detached with its rows; the next "
+TEST_CASE("a copy that fails leaves the partition detached with its rows, and the next "
           "run finishes it") {
     TestDatabase db;
     prepared(db, 400);

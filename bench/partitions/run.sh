@@ -89,6 +89,7 @@ job() {
     local start end
     start=$(date +%s.%N)
     case "$1" in
+    none) sleep 5 ;;  # the workload alone: its latency on this machine now
     ops) DATABASE_URL="postgresql://postgres@127.0.0.1:$port/run" "$ops" --log-level warn \
         audit archive --days 90 --dir "$work/out" >"$work/job.out" 2>"$work/job.err" ;;
     ops-rows) DATABASE_URL="postgresql://postgres@127.0.0.1:$port/run" "$ops" --log-level warn \
@@ -123,7 +124,8 @@ if [ "$app" = 1 ]; then
     echo
     echo "# the application (pgbench -c 4 -j 2 -R $rate, bench/partitions/app.sql) during each job: latency over the job's run"
     printf '%-9s %8s %8s %8s %8s %8s %10s %12s\n' job "time s" txs "p50 ms" "p99 ms" "max ms" "lock waits" "longest wait"
-    for method in ops plain ops-rows; do
+    secs[none]=5
+    for method in none ops plain ops-rows; do
         fresh
         duration=$(awk -v s="${secs[$method]}" 'BEGIN { printf "%d", s * 2 + 6 }')
         rm -f "$work"/pgb.*

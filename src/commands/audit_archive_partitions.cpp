@@ -18,6 +18,12 @@ constexpr std::chrono::milliseconds kLockTimeout{100};
 constexpr int kLockTries = 30;
 constexpr std::chrono::milliseconds kRetryPause{300};
 constexpr std::int64_t kFetchRows = 10000;
+// What the copy buffers before it writes (and fdatasyncs) the file: bounds memory.
+constexpr int kFetchesPerSync = 8;
+// Partitions detached in one transaction: each transaction is one ACCESS EXCLUSIVE wait and
+// one commit during which the application waits, so fewer of them stall it less often; a
+// group short enough that the lock is held for milliseconds.
+constexpr std::size_t kDetachGroup = 8;
 
 // A table name as a file name part: letters, digits and '_' (a quoted name may hold anything).
 std::string file_part(const std::string& table) {
@@ -99,25 +105,37 @@ std::string PartitionStep::reason_for(const AuditPartition& partition,
 }
 
 std::int64_t PartitionStep::archive(CommandEnv& env, const std::function<bool()>& stop) {
-    const std::int64_t before = archived_;
     for (const auto& table : leftovers_) {
-        if (stop()) return archived_ - before;
+        if (stop()) return 0;
         finish_detached(env, table);
     }
-    for (const auto& partition : whole_) {
+    // Leftover rows were out of the table when the run planned: not part of what it selected.
+    const std::int64_t before = archived_;
+    for (std::size_t first = 0; first < whole_.size(); first += kDetachGroup) {
         if (stop()) break;
-        if (!detach(*env.session, partition)) {
-            not_detached_.push_back(partition.name);
-            continue;  // still attached: the row-by-row batches take its rows
+        const std::vector<AuditPartition> group(
+            whole_.begin() + static_cast<std::ptrdiff_t>(first),
+            whole_.begin() + static_cast<std::ptrdiff_t>(std::min(first + kDetachGroup, whole_.size())));
+        if (!detach(*env.session, group)) {
+            // Still attached: the row-by-row batches take their rows.
+            for (const auto& p : group) not_detached_.push_back(p.name);
+            continue;
         }
-        finish_detached(env, partition.name);
+        // Detached partitions are finished even when a stop comes meanwhile: their rows are
+        // out of the table already.
+        for (const auto& p : group) finish_detached(env, p.name);
     }
     return archived_ - before;
 }
 
-bool PartitionStep::detach(Session& session, const AuditPartition& partition) {
-    return with_lock_retries(session, "DETACH " + partition.name,
-                             [&](PartitionRepository& repo) { repo.detach(layout_, partition); });
+bool PartitionStep::detach(Session& session, const std::vector<AuditPartition>& group) {
+    const std::string what = "DETACH " + group.front().name +
+                             (group.size() > 1 ? " and " + std::to_string(group.size() - 1) +
+                                                     " more"
+                                               : std::string());
+    return with_lock_retries(session, what, [&](PartitionRepository& repo) {
+        for (const auto& p : group) repo.detach(layout_, p);
+    });
 }
 
 // Copy, durable file and manifest, then DROP: a kill before the DROP commits leaves the
@@ -141,6 +159,7 @@ void PartitionStep::finish_detached(CommandEnv& env, const std::string& table) {
 PartitionStep::Copied PartitionStep::copy_table(CommandEnv& env, const std::string& table) {
     Copied copied;
     std::optional<ArchiveWriter> writer;
+    int fetches = 0;
     ReadTransaction tx(*env.session);
     PartitionRepository repo(tx);
     repo.open_copy(table);
@@ -152,7 +171,8 @@ PartitionStep::Copied PartitionStep::copy_table(CommandEnv& env, const std::stri
             writer.emplace(*copied.file, request_.gzip ? Compression::kGzip : Compression::kNone);
         }
         for (std::size_t i = 0; i < batch.size(); ++i) writer->append_line(batch.json(i));
-        writer->sync();  // bounds what is buffered; the copy is durable only at finish()
+        // Bounds what is buffered; the copy is durable only at finish().
+        if (++fetches % kFetchesPerSync == 0) writer->sync();
         count(copied, batch);
     }
     if (writer) {

@@ -89,9 +89,10 @@ void PartitionRepository::set_lock_timeout(std::chrono::milliseconds timeout) {
 }
 
 void PartitionRepository::detach(const PartitionLayout& layout, const AuditPartition& partition) {
-    tx_.exec("ALTER TABLE " + layout.parent + " DETACH PARTITION " + partition.name);
-    // In the DETACH's transaction: a detached table always carries its marker.
-    tx_.exec("COMMENT ON TABLE " + partition.name + " IS " +
+    // In the DETACH's transaction: a detached table always carries its marker. One round
+    // trip for both, as the application waits while the lock is held.
+    tx_.exec("ALTER TABLE " + layout.parent + " DETACH PARTITION " + partition.name +
+             "; COMMENT ON TABLE " + partition.name + " IS " +
              tx_.quote(detached_marker(layout.parent, partition.bound)));
 }
 

@@ -49,8 +49,9 @@ class PartitionStep {
     // True when plan() found whole partitions or detached leftovers to finish.
     bool has_work() const { return !whole_.empty() || !leftovers_.empty(); }
 
-    // Finishes leftovers, then archives each whole partition, checking `stop` before each
-    // one (a partition started is finished: partition-sized steps). Returns the rows archived.
+    // Finishes leftovers, then archives the whole partitions, checking `stop` before each
+    // group (a group detached is finished: partition-sized steps). Returns the rows of whole
+    // partitions (leftovers' rows count in the summary, but were not among those selected).
     std::int64_t archive(CommandEnv& env, const std::function<bool()>& stop);
 
     bool changed_data() const { return archived_ > 0 || !dropped_.empty(); }
@@ -71,7 +72,7 @@ class PartitionStep {
 
     void decide(const PartitionLayout& layout);
     std::string reason_for(const AuditPartition& partition, std::int64_t& taken) const;
-    bool detach(Session& session, const AuditPartition& partition);
+    bool detach(Session& session, const std::vector<AuditPartition>& group);
     void finish_detached(CommandEnv& env, const std::string& table);
     Copied copy_table(CommandEnv& env, const std::string& table);
     void write_manifest(CommandEnv& env, Copied& copied, const ArchiveWriter& writer);

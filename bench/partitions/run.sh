@@ -142,9 +142,9 @@ if [ "$app" = 1 ]; then
         # latency from the scheduled start, in microseconds).
         cat "$work"/pgb.* | awk -v a="$t0" -v b="$t1" '{ t = $5 + $6 / 1e6; if (t >= a && t <= b) print $3 / 1000 }' |
             sort -n >"$work/lat.txt"
-        tail -n +"$((log_from + 1))" "$work/cluster/server.log" | grep ' pgbench ' | grep -c 'still waiting' >"$work/waits" || true
+        { tail -n +"$((log_from + 1))" "$work/cluster/server.log" | grep ' pgbench ' | grep -c 'still waiting' || true; } >"$work/waits"
         longest=$(tail -n +"$((log_from + 1))" "$work/cluster/server.log" | grep ' pgbench ' |
-            sed -n 's/.*acquired .* after \([0-9.]*\) ms.*/\1/p' | sort -n | tail -1)
+            sed -n 's/.*acquired .* after \([0-9.]*\) ms.*/\1/p' | sort -n | tail -1 || true)
         awk -v m="$method" -v t="$(cat "$work/seconds")" -v w="$(cat "$work/waits")" -v l="${longest:-0}" \
             '{ a[NR] = $1 } END { n = NR; p50 = a[int(n * 0.5) + 1]; p99 = a[int(n * 0.99) + 1];
                printf "%-9s %8.2f %8d %8.1f %8.1f %8.1f %10d %9.0f ms\n", m, t, n, p50, p99, a[n], w, l }' "$work/lat.txt"

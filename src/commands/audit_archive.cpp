@@ -103,7 +103,7 @@ void AuditArchiveCommand::execute(CommandEnv& env) {
     check_folder(!env.run.is_dry_run());
     plan(*env.session, env.run);
     partitions_.plan(*env.session, {selection_, limits_.max_rows, options_.dir, options_.gzip,
-                                    options_.partitions});
+                                    options_.partitions, limits_.parallel});
     check_replication(*env.session, env.run.is_dry_run());
     if (env.run.is_dry_run() || (selected_ == 0 && !partitions_.has_work())) return;
     planned_rows_ = partitions_.archive(env, [&] { return should_stop(env.run); });

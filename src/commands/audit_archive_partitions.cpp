@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "ops/archive/archive_writer.hpp"
 #include "ops/core/files.hpp"
@@ -32,6 +34,12 @@ std::string file_part(const std::string& table) {
         part.begin(), part.end(),
         [](char c) { return !(std::isalnum(static_cast<unsigned char>(c)) || c == '_'); }, '_');
     return part;
+}
+
+template <typename T>
+std::vector<T> slice(const std::vector<T>& all, std::size_t first, std::size_t count) {
+    const auto begin = all.begin() + static_cast<std::ptrdiff_t>(first);
+    return {begin, all.begin() + static_cast<std::ptrdiff_t>(std::min(first + count, all.size()))};
 }
 
 Summary partition_row(const AuditPartition& p, const std::string& reason) {
@@ -105,25 +113,25 @@ std::string PartitionStep::reason_for(const AuditPartition& partition,
 }
 
 std::int64_t PartitionStep::archive(CommandEnv& env, const std::function<bool()>& stop) {
-    for (const auto& table : leftovers_) {
+    for (std::size_t first = 0; first < leftovers_.size(); first += kDetachGroup) {
         if (stop()) return 0;
-        finish_detached(env, table);
+        finish_detached(env, slice(leftovers_, first, kDetachGroup));
     }
     // Leftover rows were out of the table when the run planned: not part of what it selected.
     const std::int64_t before = archived_;
     for (std::size_t first = 0; first < whole_.size(); first += kDetachGroup) {
         if (stop()) break;
-        const std::vector<AuditPartition> group(
-            whole_.begin() + static_cast<std::ptrdiff_t>(first),
-            whole_.begin() + static_cast<std::ptrdiff_t>(std::min(first + kDetachGroup, whole_.size())));
+        const auto group = slice(whole_, first, kDetachGroup);
+        std::vector<std::string> tables;
+        for (const auto& p : group) tables.push_back(p.name);
         if (!detach(*env.session, group)) {
             // Still attached: the row-by-row batches take their rows.
-            for (const auto& p : group) not_detached_.push_back(p.name);
+            not_detached_.insert(not_detached_.end(), tables.begin(), tables.end());
             continue;
         }
         // Detached partitions are finished even when a stop comes meanwhile: their rows are
         // out of the table already.
-        for (const auto& p : group) finish_detached(env, p.name);
+        finish_detached(env, tables);
     }
     return archived_ - before;
 }
@@ -138,36 +146,72 @@ bool PartitionStep::detach(Session& session, const std::vector<AuditPartition>& 
     });
 }
 
-// Copy, durable file and manifest, then DROP: a kill before the DROP commits leaves the
-// table detached with its rows, and the next run archives it again into a file of its own.
-void PartitionStep::finish_detached(CommandEnv& env, const std::string& table) {
-    Copied copied = copy_table(env, table);
-    if (!with_lock_retries(*env.session, "DROP " + table,
-                           [&](PartitionRepository& repo) { repo.drop(table); })) {
-        throw RunFailure("could not lock " + table + " to drop it (" +
+// Copies, durable files and manifests, then one DROP transaction for the tables copied: a
+// kill before it commits leaves them detached with their rows, and the next run archives
+// them again into files of their own. A failed copy still drops the tables copied before
+// it failed, then reports the failure.
+void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::string>& tables) {
+    std::exception_ptr failure;
+    std::vector<Copied> copies = copy_tables(env, tables, failure);
+    std::erase_if(copies, [](const Copied& c) { return !c.done; });
+    if (!copies.empty() && !with_lock_retries(*env.session, "DROP " + copies.front().table,
+                                              [&](PartitionRepository& repo) {
+                                                  for (const auto& c : copies) repo.drop(c.table);
+                                              })) {
+        throw RunFailure("could not lock " + copies.front().table + " to drop it (" +
                              std::to_string(kLockTries) + " tries of " +
                              std::to_string(kLockTimeout.count()) +
-                             " ms); its rows are archived in " +
-                             (copied.file ? copied.file->string() : std::string("no file")),
+                             " ms); its rows are archived, and it is still detached",
                          "run again: the next run archives it again and drops it");
     }
-    dropped_.push_back(table);
-    archived_ += copied.rows;
-    spdlog::info("{}: {} rows archived whole, table dropped", table, copied.rows);
+    for (auto& c : copies) record(std::move(c));
+    if (failure) std::rethrow_exception(failure);
 }
 
-PartitionStep::Copied PartitionStep::copy_table(CommandEnv& env, const std::string& table) {
+// Up to --parallel tables at once, each on its own session (the run's own one included);
+// `failure` holds the first copy that failed.
+std::vector<PartitionStep::Copied> PartitionStep::copy_tables(CommandEnv& env,
+                                                              const std::vector<std::string>& tables,
+                                                              std::exception_ptr& failure) {
+    std::vector<Copied> copies(tables.size());
+    const std::size_t workers = std::max<std::size_t>(1, std::min(request_.parallel, tables.size()));
+    while (sessions_.size() + 1 < workers) sessions_.push_back(env.open_session());
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(workers);
+    const auto work = [&](std::size_t worker, Session& session) {
+        try {
+            for (std::size_t i = next++; i < tables.size(); i = next++)
+                copies[i] = copy_table(session, env.run, tables[i]);
+        } catch (...) {
+            errors[worker] = std::current_exception();
+            next = tables.size();  // the others stop after the table in hand
+        }
+    };
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t w = 1; w < workers; ++w)
+            threads.emplace_back(work, w, std::ref(*sessions_[w - 1]));
+        work(0, *env.session);
+    }
+    for (const auto& e : errors)
+        if (e && !failure) failure = e;
+    return copies;
+}
+
+PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunContext& run,
+                                                const std::string& table) const {
     Copied copied;
+    copied.table = table;
     std::optional<ArchiveWriter> writer;
     int fetches = 0;
-    ReadTransaction tx(*env.session);
+    ReadTransaction tx(session);
     PartitionRepository repo(tx);
     repo.open_copy(table);
     for (;;) {
         const ArchivedBatch batch = repo.fetch(kFetchRows);
         if (batch.size() == 0) break;
         if (!writer) {
-            copied.file = file_for(env, table);
+            copied.file = file_for(run, table);
             writer.emplace(*copied.file, request_.gzip ? Compression::kGzip : Compression::kNone);
         }
         for (std::size_t i = 0; i < batch.size(); ++i) writer->append_line(batch.json(i));
@@ -177,8 +221,9 @@ PartitionStep::Copied PartitionStep::copy_table(CommandEnv& env, const std::stri
     }
     if (writer) {
         writer->finish();
-        write_manifest(env, copied, *writer);
+        write_manifest(run, copied, *writer);
     }
+    copied.done = true;
     return copied;
 }
 
@@ -186,7 +231,7 @@ void PartitionStep::count(Copied& copied, const ArchivedBatch& batch) {
     Manifest& m = copied.manifest;
     copied.rows += static_cast<std::int64_t>(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        ++by_channel_[std::string(batch.channel(i))];
+        ++copied.by_channel[std::string(batch.channel(i))];
         const std::int64_t id = batch.id(i);
         if (!m.first_id || id < *m.first_id) m.first_id = id;
         if (!m.last_id || id > *m.last_id) m.last_id = id;
@@ -196,27 +241,39 @@ void PartitionStep::count(Copied& copied, const ArchivedBatch& batch) {
     }
 }
 
-void PartitionStep::write_manifest(CommandEnv& env, Copied& copied, const ArchiveWriter& writer) {
+void PartitionStep::write_manifest(const RunContext& run, Copied& copied,
+                                   const ArchiveWriter& writer) const {
     Manifest& m = copied.manifest;
     m.data_file = writer.path().filename().string();
-    m.run_id = env.run.run_id;
+    m.run_id = run.run_id;
     m.compression = request_.gzip ? "gzip" : "none";
     m.cutoff = request_.selection.cutoff;
-    m.timezone = env.run.timezone;
+    m.timezone = run.timezone;
     m.rows = static_cast<std::int64_t>(writer.lines());
     m.bytes = writer.bytes_on_disk();
     m.sha256 = writer.sha256();
     m.columns = columns_;
     write_file_atomically(manifest_path_for(writer.path()), manifest_to_json(m).dump(2) + "\n",
                           kPrivateFileMode);
-    files_.push_back({{"path", writer.path().string()},
-                           {"rows", m.rows},
-                           {"bytes", m.bytes},
-                           {"sha256", m.sha256}});
+}
+
+// A dropped table's rows, channels, dates and file, in this step's totals.
+void PartitionStep::record(Copied copied) {
+    const Manifest& m = copied.manifest;
+    if (copied.file) {
+        files_.push_back({{"path", copied.file->string()},
+                          {"rows", m.rows},
+                          {"bytes", m.bytes},
+                          {"sha256", m.sha256}});
+    }
     if (m.oldest_created_at && (!oldest_ || *m.oldest_created_at < *oldest_))
         oldest_ = m.oldest_created_at;
     if (m.newest_created_at && (!newest_ || *m.newest_created_at > *newest_))
         newest_ = m.newest_created_at;
+    for (const auto& [channel, rows] : copied.by_channel) by_channel_[channel] += rows;
+    archived_ += copied.rows;
+    dropped_.push_back(copied.table);
+    spdlog::info("{}: {} rows archived whole, table dropped", copied.table, copied.rows);
 }
 
 // Runs `action` in its own transaction under kLockTimeout; on a lock timeout (55P03) waits
@@ -249,8 +306,9 @@ bool PartitionStep::with_lock_retries(Session& session, const std::string& what,
     return false;
 }
 
-std::filesystem::path PartitionStep::file_for(CommandEnv& env, const std::string& table) const {
-    std::string name = archive_file_name(env.run.short_run_id(), request_.gzip);
+std::filesystem::path PartitionStep::file_for(const RunContext& run,
+                                              const std::string& table) const {
+    std::string name = archive_file_name(run.short_run_id(), request_.gzip);
     const std::string suffix = request_.gzip ? ".jsonl.gz" : ".jsonl";
     name.insert(name.size() - suffix.size(), "-" + file_part(table));
     return request_.dir / name;

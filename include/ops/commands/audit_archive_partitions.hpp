@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <exception>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,7 @@ struct PartitionRequest {
     std::filesystem::path dir;
     bool gzip = false;
     Options options;
+    std::size_t parallel = 1;  // --parallel: tables copied at once
 };
 
 // The partition-aware part of `ops audit archive` on a partitioned audit_events. A partition
@@ -65,21 +68,27 @@ class PartitionStep {
         std::string reason;  // why it goes row by row; empty when whole
     };
     struct Copied {
+        std::string table;
+        bool done = false;  // file and manifest durable (or the table was empty)
         std::int64_t rows = 0;
         std::optional<std::filesystem::path> file;  // none when the table was empty
         Manifest manifest;
+        std::map<std::string, std::int64_t> by_channel;
     };
 
     void decide(const PartitionLayout& layout);
     std::string reason_for(const AuditPartition& partition, std::int64_t& taken) const;
     bool detach(Session& session, const std::vector<AuditPartition>& group);
-    void finish_detached(CommandEnv& env, const std::string& table);
-    Copied copy_table(CommandEnv& env, const std::string& table);
-    void write_manifest(CommandEnv& env, Copied& copied, const ArchiveWriter& writer);
-    void count(Copied& copied, const ArchivedBatch& batch);
+    void finish_detached(CommandEnv& env, const std::vector<std::string>& tables);
+    std::vector<Copied> copy_tables(CommandEnv& env, const std::vector<std::string>& tables,
+                                    std::exception_ptr& failure);
+    Copied copy_table(Session& session, const RunContext& run, const std::string& table) const;
+    void write_manifest(const RunContext& run, Copied& copied, const ArchiveWriter& writer) const;
+    static void count(Copied& copied, const ArchivedBatch& batch);
+    void record(Copied copied);
     bool with_lock_retries(Session& session, const std::string& what,
                            const std::function<void(PartitionRepository&)>& action);
-    std::filesystem::path file_for(CommandEnv& env, const std::string& table) const;
+    std::filesystem::path file_for(const RunContext& run, const std::string& table) const;
     Summary plan_summary() const;
     void add_totals(Summary& summary) const;
 
@@ -90,6 +99,7 @@ class PartitionStep {
     std::vector<AuditPartition> whole_;
     std::vector<std::string> leftovers_;
     std::vector<ManifestColumn> columns_;
+    std::vector<std::unique_ptr<Session>> sessions_;  // the copies' other sessions
     // Results.
     std::int64_t archived_ = 0;
     std::map<std::string, std::int64_t> by_channel_;

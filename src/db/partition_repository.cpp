@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ops/db/sql_error.hpp"
+
 namespace ops {
 namespace {
 
@@ -147,6 +149,21 @@ std::string PartitionRepository::archive_line_sql() {
     return "CASE WHEN " + any + " THEN left(row_to_json(a)::text, -1) || " +
            tx_.quote(",\"" + std::string(kJsonNullMember) + "\":[") + " || rtrim(concat(" + names +
            "), ',') || ']}' ELSE row_to_json(a)::text END";
+}
+
+bool commit_within_lock_timeout(Session& session, std::chrono::milliseconds timeout,
+                                const std::function<void(PartitionRepository&)>& action) {
+    try {
+        Work tx(session);
+        PartitionRepository repo(tx);
+        repo.set_lock_timeout(timeout);
+        action(repo);
+        tx.commit();
+        return true;
+    } catch (const pqxx::sql_error& e) {
+        if (sqlstate_of(e) != "55P03") throw;
+        return false;
+    }
 }
 
 }  // namespace ops

@@ -56,7 +56,8 @@ void seed(TestDatabase& db, int per_month) {
     db.exec(
         "INSERT INTO audit_events (channel, event, created_at) SELECT 'api', 'old.default', "
         "timestamp '2025-03-01' + i * interval '1 day' FROM generate_series(1, 20) i");
-    db.exec("INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'no.date', NULL)");
+    db.exec(
+        "INSERT INTO audit_events (channel, event, created_at) VALUES ('web', 'no.date', NULL)");
 }
 
 TestDatabase& prepared(TestDatabase& db, int per_month) {
@@ -111,8 +112,8 @@ std::map<std::int64_t, json> rows_of(const std::vector<std::string>& lines) {
 
 std::vector<std::string> archive_args(const std::filesystem::path& dir,
                                       std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--output", "json", "audit", "archive", "--before", kCutoff,
-                                     "--dir", dir.string()};
+    std::vector<std::string> args = {"--output", "json",  "audit", "archive",
+                                     "--before", kCutoff, "--dir", dir.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
@@ -213,8 +214,9 @@ TEST_CASE("whole partitions give the row-by-row path's exact lines, and are drop
 TEST_CASE("not the owner, --channel and --limit go row by row and say why") {
     TestDatabase db;
     prepared(db, 20);
-    db.exec("DO $$ BEGIN CREATE ROLE ops_tenant LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; "
-            "END $$");
+    db.exec(
+        "DO $$ BEGIN CREATE ROLE ops_tenant LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; "
+        "END $$");
     db.exec("GRANT SELECT, INSERT, DELETE ON audit_events TO ops_tenant");
     db.exec("GRANT USAGE ON SEQUENCE audit_events_id_seq TO ops_tenant");
     TempDir dir;
@@ -226,13 +228,13 @@ TEST_CASE("not the owner, --channel and --limit go row by row and say why") {
     CHECK(dry.json()["partitions"]["mode"] == "row by row");
     CHECK(dry.json()["partitions"]["row_by_row_reason"].get<std::string>().find(
               "does not own audit_events") != std::string::npos);
-    const auto channel = run_ops(archive_args(dir.path(), {"--dry-run", "--channel", "web"}),
-                                 db.env());
+    const auto channel =
+        run_ops(archive_args(dir.path(), {"--dry-run", "--channel", "web"}), db.env());
     CHECK(channel.json()["partitions"]["row_by_row_reason"] ==
           "--channel (a partition holds every channel)");
     // --limit 50: the oldest two partitions (20 rows each) fit, the third would be cut short.
-    const auto limited = run_ops(archive_args(dir.path(), {"--dry-run", "--limit", "50"}),
-                                 db.env());
+    const auto limited =
+        run_ops(archive_args(dir.path(), {"--dry-run", "--limit", "50"}), db.env());
     auto plan = plan_by_partition(limited.json());
     CHECK(plan.at("audit_events_p2026_02")["how"] == "whole");
     CHECK(plan.at("audit_events_p2026_03")["reason"] == "--limit would cut it short");
@@ -276,16 +278,16 @@ TEST_CASE("DETACH waits in short tries behind a reader and goes once it is gone"
     CHECK(result.err.find("lock not granted within 100 ms") != std::string::npos);
 }
 
-TEST_CASE("a copy that fails leaves the partition detached with its rows, and the next "
-          "run finishes it") {
+TEST_CASE(
+    "a copy that fails leaves the partition detached with its rows, and the next "
+    "run finishes it") {
     TestDatabase db;
     prepared(db, 400);
     const auto original = snapshot(db);
     TempDir dir;
     // A file-size limit stands in for a full disk: the first partition's file cannot grow.
-    Process process({"/usr/bin/prlimit", "--fsize=20000", "--", required_env("OPS_BIN"),
-                     "--output", "json", "audit", "archive", "--before", kCutoff, "--dir",
-                     dir.path().string()},
+    Process process({"/usr/bin/prlimit", "--fsize=20000", "--", required_env("OPS_BIN"), "--output",
+                     "json", "audit", "archive", "--before", kCutoff, "--dir", dir.path().string()},
                     db.env());
     const auto failed = process.wait();
     INFO(failed.err);

@@ -3,9 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
-#include <exception>
 #include <map>
 #include <memory>
 #include <optional>

@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
 #include "ops/db/audit_repository.hpp"
+#include "ops/db/session.hpp"
 
 namespace ops {
 
@@ -27,7 +29,7 @@ struct PartitionLayout {
     bool partitioned = false;
     bool by_created_at_range = false;  // PARTITION BY RANGE (created_at)
     bool parent_owned = false;
-    std::string parent;  // regclass text of audit_events
+    std::string parent;                      // regclass text of audit_events
     std::vector<AuditPartition> partitions;  // oldest lower bound first, DEFAULT last
 };
 
@@ -74,5 +76,11 @@ class PartitionRepository {
 
     pqxx::transaction_base& tx_;
 };
+
+// Runs `action` in a transaction of its own on `session` whose lock_timeout is `timeout`, and
+// commits it. False, with nothing committed, when a lock was not granted within `timeout`
+// (55P03); any other error propagates.
+bool commit_within_lock_timeout(Session& session, std::chrono::milliseconds timeout,
+                                const std::function<void(PartitionRepository&)>& action);
 
 }  // namespace ops

@@ -253,8 +253,8 @@ void AuditArchiveCommand::execute(CommandEnv& env) {
     work_started_ = std::chrono::steady_clock::now();
     if (!env.run.is_dry_run()) create_folder(request_.dir);
     make_plan(*env.session, env.run);
-    partitions_.plan(*env.session, {plan_.selection, request_.max_rows, request_.dir,
-                                    request_.gzip, request_.partitions, request_.parallel});
+    partitions_.plan(*env.session, {plan_.selection, request_.max_rows, request_.dir, request_.gzip,
+                                    request_.partitions, request_.parallel});
     check_replication(*env.session, env.run.is_dry_run());
     if (env.run.is_dry_run() || (plan_.selected == 0 && !partitions_.has_work())) return;
     const std::int64_t whole = archive_partitions(env);
@@ -314,8 +314,8 @@ void AuditArchiveCommand::archive(CommandEnv& env, std::int64_t taken_whole) {
     const auto max_rows = request_.max_rows
                               ? std::optional<std::int64_t>(*request_.max_rows - taken_whole)
                               : std::nullopt;
-    config.limits = {request_.batch_size, max_rows, request_.max_runtime,
-                     request_.sleep,      work_started_,     0};
+    config.limits = {request_.batch_size, max_rows,      request_.max_runtime,
+                     request_.sleep,      work_started_, 0};
     config.progress_total = plan_.selected;
     stop_ = batch::run_on_sessions(job, config, *env.session, env.open_session).stop;
     writer.finish();

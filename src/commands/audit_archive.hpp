@@ -95,9 +95,7 @@ class AuditArchiveCommand : public Command {
     void resolve(CommandEnv& env) override;
     void execute(CommandEnv& env) override;
     Summary summary() const override;
-    bool changed_data() const override {
-        return result_.deleted > 0 || partitions_.changed_data();
-    }
+    bool changed_data() const override { return result_.deleted > 0 || partitions_.changed_data(); }
     // 75 (try again later) when replica lag stopped the run before it took what it selected.
     ExitCode outcome() const override {
         return stop_ == batch::Stop::kRefused ? ExitCode::kTryLater : ExitCode::kSuccess;

@@ -10,7 +10,7 @@ packages=(
     build-essential cmake pkg-config git ca-certificates
     libpqxx-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2
     libssl-dev zlib1g-dev
-    postgresql-15 postgresql-client-15 tzdata util-linux gzip time pgbouncer
+    postgresql-15 postgresql-client-15 postgresql-15-partman tzdata util-linux gzip time pgbouncer
     dpkg-dev file binutils systemd
     clang-14 libclang-rt-14-dev clang-tidy clang-format
     php-cli php-pgsql php-laravel-framework php-vlucas-phpdotenv

@@ -34,6 +34,7 @@ void bind_options(CLI::App& app, ArchiveOptions& o) {
                    "batches in flight at once, each on its own connection (default 2)");
     app.add_flag("--gzip", o.gzip, "write .jsonl.gz");
     ReplicaLagGate::add_options(app, o.lag);
+    PartitionStep::add_options(app, o.partitions);
     app.add_flag("--allow-slot-loss", o.allow_slot_loss,
                  "run even if a replication slot's safe_wal_size is below the WAL it writes");
     app.add_flag("--dry-run", o.dry_run, "report what would be archived; change nothing");
@@ -226,6 +227,7 @@ ArchiveRequest make_archive_request(const ArchiveOptions& o) {
     r.dry_run = o.dry_run;
     r.lag = ReplicaLagGate::parse(o.lag);
     r.allow_slot_loss = o.allow_slot_loss;
+    r.partitions = o.partitions;
     return r;
 }
 
@@ -251,9 +253,24 @@ void AuditArchiveCommand::execute(CommandEnv& env) {
     work_started_ = std::chrono::steady_clock::now();
     if (!env.run.is_dry_run()) create_folder(request_.dir);
     make_plan(*env.session, env.run);
+    partitions_.plan(*env.session, {plan_.selection, request_.max_rows, request_.dir, request_.gzip,
+                                    request_.partitions, request_.parallel});
     check_replication(*env.session, env.run.is_dry_run());
-    if (env.run.is_dry_run() || plan_.selected == 0) return;
-    archive(env);
+    if (env.run.is_dry_run() || (plan_.selected == 0 && !partitions_.has_work())) return;
+    const std::int64_t whole = archive_partitions(env);
+    if (plan_.selected > whole && !stop_) archive(env, whole);
+}
+
+// Whole partitions first (docs/SCALE.md); the batches then take what is left. --max-runtime
+// and signals are checked between partition groups.
+std::int64_t AuditArchiveCommand::archive_partitions(CommandEnv& env) {
+    return partitions_.archive(env, [&] {
+        if (stop_requested()) stop_ = batch::Stop::kSignal;
+        if (request_.max_runtime &&
+            std::chrono::steady_clock::now() - work_started_ >= *request_.max_runtime)
+            stop_ = batch::Stop::kDeadline;
+        return stop_.has_value();
+    });
 }
 
 void AuditArchiveCommand::make_plan(Session& session, const RunContext& run) {
@@ -288,14 +305,17 @@ void AuditArchiveCommand::check_replication(Session& session, bool dry_run) {
 
 // The batches run on the engine; the file is complete and its manifest written only when
 // every batch ended well.
-void AuditArchiveCommand::archive(CommandEnv& env) {
+void AuditArchiveCommand::archive(CommandEnv& env, std::int64_t taken_whole) {
     ArchiveWriter writer(plan_.data_file, request_.gzip ? Compression::kGzip : Compression::kNone);
     ArchiveJob job(plan_, writer, gate_, result_);
     batch::Config config;
     config.what = "audit archive";
     config.parallel = request_.parallel;
-    config.limits = {request_.batch_size, request_.max_rows, request_.max_runtime,
-                     request_.sleep,      work_started_,     0};
+    const auto max_rows = request_.max_rows
+                              ? std::optional<std::int64_t>(*request_.max_rows - taken_whole)
+                              : std::nullopt;
+    config.limits = {request_.batch_size, max_rows,      request_.max_runtime,
+                     request_.sleep,      work_started_, 0};
     config.progress_total = plan_.selected;
     stop_ = batch::run_on_sessions(job, config, *env.session, env.open_session).stop;
     writer.finish();
@@ -375,7 +395,9 @@ Summary archive_summary(const ArchiveRequest& request, const ArchivePlan& plan,
 Summary AuditArchiveCommand::summary() const {
     ArchiveResult result = result_;
     result.replica_lag = gate_.summary();
-    return archive_summary(request_, plan_, result, stop_);
+    Summary s = archive_summary(request_, plan_, result, stop_);
+    partitions_.add_to(s, dry_run());
+    return s;
 }
 
 }  // namespace ops

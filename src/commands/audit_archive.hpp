@@ -10,6 +10,7 @@
 #include "ops/archive/manifest.hpp"
 #include "ops/batch/engine.hpp"
 #include "ops/batch/replica_lag_gate.hpp"
+#include "ops/commands/audit_archive_partitions.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/commands/replication_preflight.hpp"
 #include "ops/db/audit_repository.hpp"
@@ -38,6 +39,7 @@ struct ArchiveOptions {
     bool dry_run = false;
     ReplicaLagGate::Options lag;
     bool allow_slot_loss = false;
+    PartitionStep::Options partitions;  // --row-by-row
 };
 
 // What the run was asked, checked: every usage error is found making it.
@@ -55,6 +57,7 @@ struct ArchiveRequest {
     bool dry_run = false;
     LagLimits lag;
     bool allow_slot_loss = false;
+    PartitionStep::Options partitions;
 };
 ArchiveRequest make_archive_request(const ArchiveOptions& options);  // throws UsageError
 
@@ -92,7 +95,7 @@ class AuditArchiveCommand : public Command {
     void resolve(CommandEnv& env) override;
     void execute(CommandEnv& env) override;
     Summary summary() const override;
-    bool changed_data() const override { return result_.deleted > 0; }
+    bool changed_data() const override { return result_.deleted > 0 || partitions_.changed_data(); }
     // 75 (try again later) when replica lag stopped the run before it took what it selected.
     ExitCode outcome() const override {
         return stop_ == batch::Stop::kRefused ? ExitCode::kTryLater : ExitCode::kSuccess;
@@ -101,7 +104,8 @@ class AuditArchiveCommand : public Command {
   private:
     void make_plan(Session& session, const RunContext& run);
     void check_replication(Session& session, bool dry_run);
-    void archive(CommandEnv& env);
+    void archive(CommandEnv& env, std::int64_t taken_whole);
+    std::int64_t archive_partitions(CommandEnv& env);
 
     ArchiveOptions options_;
     ArchiveRequest request_;
@@ -110,6 +114,7 @@ class AuditArchiveCommand : public Command {
     std::optional<batch::Stop> stop_;
     ReplicaLagGate gate_{LagLimits{}};
     std::chrono::steady_clock::time_point work_started_ = std::chrono::steady_clock::now();
+    PartitionStep partitions_;  // whole partitions of a partitioned table, before the batches
 };
 
 }  // namespace ops

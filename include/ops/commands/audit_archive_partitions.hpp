@@ -1,0 +1,114 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ops/archive/manifest.hpp"
+#include "ops/commands/command.hpp"
+#include "ops/db/audit_repository.hpp"
+#include "ops/db/partition_repository.hpp"
+
+namespace ops {
+
+class ArchiveWriter;
+
+// What the archive run asks of the partition step.
+struct PartitionRequest {
+    struct Options {
+        bool row_by_row = false;  // --row-by-row
+    };
+    AuditSelection selection;
+    std::optional<std::int64_t> max_rows;  // --limit
+    std::filesystem::path dir;
+    bool gzip = false;
+    Options options;
+    std::size_t parallel = 1;  // --parallel: tables copied at once
+};
+
+// The partition-aware part of `ops audit archive` on a partitioned audit_events. A partition
+// wholly older than the cutoff goes whole: DETACH (plain, under a 100 ms lock timeout,
+// retried), copy every row of the detached table into a file of its own with the row-by-row
+// path's line bytes, make file and manifest durable, DROP. Every other partition (straddling
+// the cutoff, DEFAULT, not owned, cut short by --limit) is left to the row-by-row batches,
+// which run after this step. Each step leaves a partition attached with its rows, detached
+// (and marked, see detached_marker) with its rows, or dropped after its file and manifest
+// were durable; a later run finds the marked tables and finishes them first.
+class PartitionStep {
+  public:
+    using Options = PartitionRequest::Options;
+    static void add_options(CLI::App& app, Options& options);
+
+    // Reads the layout and decides which partitions go whole (read only; the dry run's list).
+    void plan(Session& session, const PartitionRequest& request);
+    // True when plan() found whole partitions or detached leftovers to finish.
+    bool has_work() const { return !whole_.empty() || !leftovers_.empty(); }
+
+    // Finishes leftovers, then archives the whole partitions, checking `stop` before each
+    // group (a group detached is finished: partition-sized steps). Returns the rows of whole
+    // partitions (leftovers' rows count in the summary, but were not among those selected).
+    std::int64_t archive(CommandEnv& env, const std::function<bool()>& stop);
+
+    bool changed_data() const { return archived_ > 0 || !dropped_.empty(); }
+    // Adds "partitions" to the run's summary, and (real runs) this step's rows and files to
+    // its totals. Nothing for a table that is not partitioned.
+    void add_to(Summary& summary, DryRun dry_run) const;
+
+  private:
+    struct Planned {
+        AuditPartition partition;
+        std::string reason;  // why it goes row by row; empty when whole
+    };
+    struct Copied {
+        std::string table;
+        bool done = false;  // file and manifest durable (or the table was empty)
+        std::int64_t rows = 0;
+        std::optional<std::filesystem::path> file;  // none when the table was empty
+        Manifest manifest;
+        std::map<std::string, std::int64_t> by_channel;
+    };
+
+    void decide(const PartitionLayout& layout);
+    std::string reason_for(const AuditPartition& partition, std::int64_t& taken) const;
+    bool detach(Session& session, const std::vector<AuditPartition>& group);
+    void finish_detached(CommandEnv& env, const std::vector<std::string>& tables);
+    std::vector<Copied> copy_tables(CommandEnv& env, const std::vector<std::string>& tables,
+                                    std::exception_ptr& failure);
+    Copied copy_table(Session& session, const RunContext& run, const std::string& table) const;
+    void write_manifest(const RunContext& run, Copied& copied, const ArchiveWriter& writer) const;
+    static void count(Copied& copied, const ArchivedBatch& batch);
+    void record(Copied copied);
+    bool with_lock_retries(Session& session, const std::string& what,
+                           const std::function<void(PartitionRepository&)>& action);
+    std::filesystem::path file_for(const RunContext& run, const std::string& table) const;
+    Summary plan_summary() const;
+    void add_totals(Summary& summary) const;
+
+    PartitionRequest request_;
+    PartitionLayout layout_;
+    std::string reason_;  // why the whole table goes row by row; empty when partitions may go whole
+    std::vector<Planned> planned_;
+    std::vector<AuditPartition> whole_;
+    std::vector<std::string> leftovers_;
+    std::vector<ManifestColumn> columns_;
+    std::vector<std::unique_ptr<Session>> sessions_;  // the copies' other sessions
+    // Results.
+    std::int64_t archived_ = 0;
+    std::map<std::string, std::int64_t> by_channel_;
+    std::optional<std::string> oldest_, newest_;
+    std::vector<std::string> dropped_;
+    std::vector<std::string> not_detached_;
+    Summary files_ = Summary::array();
+    int lock_timeouts_ = 0;
+    std::chrono::milliseconds longest_lock_wait_{0};
+};
+
+}  // namespace ops

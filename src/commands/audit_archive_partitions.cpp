@@ -1,0 +1,355 @@
+#include "ops/commands/audit_archive_partitions.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "ops/archive/archive_writer.hpp"
+#include "ops/core/files.hpp"
+
+namespace ops {
+namespace {
+
+// A plain DETACH takes ACCESS EXCLUSIVE on audit_events, and while it waits for that lock
+// every application statement on the table queues behind it: so it waits at most this long
+// per try, and tries again after a pause in which the application runs.
+constexpr std::chrono::milliseconds kLockTimeout{100};
+constexpr int kLockTries = 30;
+constexpr std::chrono::milliseconds kRetryPause{300};
+constexpr std::int64_t kFetchRows = 10000;
+// The copy writes and fdatasyncs its file after every fetch: it bounds memory, and it keeps
+// each flush small (about 4 MB, as a row-by-row batch does). Larger flushes (8 fetches,
+// 36 MB) held up the application's WAL fsyncs on the same disk: its p99 went from 18 to
+// 87 ms during a 1M-row archive (bench/partitions/run.sh --app).
+constexpr int kFetchesPerSync = 1;
+// Partitions detached in one transaction: each transaction is one ACCESS EXCLUSIVE wait and
+// one commit during which the application waits, so fewer of them stall it less often; a
+// group short enough that the lock is held for milliseconds.
+constexpr std::size_t kDetachGroup = 8;
+
+// A table name as a file name part: letters, digits and '_' (a quoted name may hold anything).
+std::string file_part(const std::string& table) {
+    std::string part = table;
+    std::replace_if(
+        part.begin(), part.end(),
+        [](char c) { return !(std::isalnum(static_cast<unsigned char>(c)) || c == '_'); }, '_');
+    return part;
+}
+
+template <typename T>
+std::vector<T> slice(const std::vector<T>& all, std::size_t first, std::size_t count) {
+    const auto begin = all.begin() + static_cast<std::ptrdiff_t>(first);
+    return {begin, all.begin() + static_cast<std::ptrdiff_t>(std::min(first + count, all.size()))};
+}
+
+Summary partition_row(const AuditPartition& p, const std::string& reason) {
+    Summary row = {{"partition", p.name}, {"bound", p.bound}, {"rows", p.rows}};
+    row["how"] = reason.empty() ? "whole" : "row by row";
+    row["reason"] = reason.empty() ? Summary(nullptr) : Summary(reason);
+    return row;
+}
+
+}  // namespace
+
+void PartitionStep::add_options(CLI::App& app, Options& options) {
+    app.add_flag("--row-by-row", options.row_by_row,
+                 "on a partitioned table, archive old partitions row by row too (no DETACH/DROP)");
+}
+
+void PartitionStep::plan(Session& session, const PartitionRequest& request) {
+    request_ = request;
+    ReadTransaction tx(session);
+    PartitionRepository repo(tx);
+    layout_ = repo.layout(request_.selection.cutoff);
+    if (!layout_.partitioned) return;
+    leftovers_ = repo.detached_leftovers();
+    for (auto& [name, type] : AuditRepository(tx).column_types())
+        columns_.push_back({std::move(name), std::move(type)});
+    decide(layout_);
+    for (const auto& p : planned_) {
+        spdlog::info("partition {} ({}): {} rows before the cutoff, {}", p.partition.name,
+                     p.partition.bound, p.partition.rows,
+                     p.reason.empty() ? "archived whole" : "row by row: " + p.reason);
+    }
+    for (const auto& table : leftovers_)
+        spdlog::warn("{} was detached by an earlier run that did not finish: archiving it", table);
+}
+
+void PartitionStep::decide(const PartitionLayout& layout) {
+    if (request_.options.row_by_row) {
+        reason_ = "--row-by-row";
+    } else if (!layout.by_created_at_range) {
+        reason_ = "audit_events is not partitioned by range on created_at";
+    } else if (!layout.parent_owned) {
+        reason_ = "this role does not own audit_events (DETACH needs its owner)";
+    } else if (!request_.selection.channels.empty()) {
+        reason_ = "--channel (a partition holds every channel)";
+    }
+    std::int64_t taken = 0;
+    for (const auto& partition : layout.partitions) {
+        std::string reason = reason_.empty() ? reason_for(partition, taken) : reason_;
+        // Partitions with nothing to archive are not listed (the current and future ones).
+        if (!reason.empty() && partition.rows == 0) continue;
+        if (reason.empty()) whole_.push_back(partition);
+        planned_.push_back({partition, std::move(reason)});
+    }
+}
+
+// Why `partition` goes row by row, or "" when it goes whole (then `taken` grows by its rows).
+std::string PartitionStep::reason_for(const AuditPartition& partition, std::int64_t& taken) const {
+    if (partition.is_default) return "DEFAULT partition";
+    if (partition.sub_partitioned) return "sub-partitioned";
+    if (!partition.older) return "straddles the cutoff";
+    if (!partition.owned) return "this role does not own it (DROP needs its owner)";
+    if (request_.max_rows && taken + partition.rows > *request_.max_rows) {
+        // Once one does not fit, none after it goes whole: the row-by-row batches take the
+        // oldest rows first, so whole partitions stay the oldest ones.
+        taken = *request_.max_rows;
+        return "--limit would cut it short";
+    }
+    taken += partition.rows;
+    return "";
+}
+
+std::int64_t PartitionStep::archive(CommandEnv& env, const std::function<bool()>& stop) {
+    for (std::size_t first = 0; first < leftovers_.size(); first += kDetachGroup) {
+        if (stop()) return 0;
+        finish_detached(env, slice(leftovers_, first, kDetachGroup));
+    }
+    // Leftover rows were out of the table when the run planned: not part of what it selected.
+    const std::int64_t before = archived_;
+    for (std::size_t first = 0; first < whole_.size(); first += kDetachGroup) {
+        if (stop()) break;
+        const auto group = slice(whole_, first, kDetachGroup);
+        std::vector<std::string> tables;
+        tables.reserve(group.size());
+        for (const auto& p : group) tables.push_back(p.name);
+        if (!detach(*env.session, group)) {
+            // Still attached: the row-by-row batches take their rows.
+            not_detached_.insert(not_detached_.end(), tables.begin(), tables.end());
+            continue;
+        }
+        // Detached partitions are finished even when a stop comes meanwhile: their rows are
+        // out of the table already.
+        finish_detached(env, tables);
+    }
+    return archived_ - before;
+}
+
+bool PartitionStep::detach(Session& session, const std::vector<AuditPartition>& group) {
+    const std::string what =
+        "DETACH " + group.front().name +
+        (group.size() > 1 ? " and " + std::to_string(group.size() - 1) + " more" : std::string());
+    return with_lock_retries(session, what, [&](PartitionRepository& repo) {
+        for (const auto& p : group) repo.detach(layout_, p);
+    });
+}
+
+// Copies, durable files and manifests, then one DROP transaction for the tables copied: a
+// kill before it commits leaves them detached with their rows, and the next run archives
+// them again into files of their own. A failed copy still drops the tables copied before
+// it failed, then reports the failure.
+void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::string>& tables) {
+    std::exception_ptr failure;
+    std::vector<Copied> copies = copy_tables(env, tables, failure);
+    std::erase_if(copies, [](const Copied& c) { return !c.done; });
+    if (!copies.empty() && !with_lock_retries(*env.session, "DROP " + copies.front().table,
+                                              [&](PartitionRepository& repo) {
+                                                  for (const auto& c : copies) repo.drop(c.table);
+                                              })) {
+        throw RunFailure("could not lock " + copies.front().table + " to drop it (" +
+                             std::to_string(kLockTries) + " tries of " +
+                             std::to_string(kLockTimeout.count()) +
+                             " ms); its rows are archived, and it is still detached",
+                         "run again: the next run archives it again and drops it");
+    }
+    for (auto& c : copies) record(std::move(c));
+    if (failure) std::rethrow_exception(failure);
+}
+
+// Up to --parallel tables at once, each on its own session (the run's own one included);
+// `failure` holds the first copy that failed.
+std::vector<PartitionStep::Copied> PartitionStep::copy_tables(
+    CommandEnv& env, const std::vector<std::string>& tables, std::exception_ptr& failure) {
+    std::vector<Copied> copies(tables.size());
+    const std::size_t workers =
+        std::max<std::size_t>(1, std::min(request_.parallel, tables.size()));
+    while (sessions_.size() + 1 < workers) sessions_.push_back(env.open_session());
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(workers);
+    const auto work = [&](std::size_t worker, Session& session) {
+        try {
+            for (std::size_t i = next++; i < tables.size(); i = next++)
+                copies[i] = copy_table(session, env.run, tables[i]);
+        } catch (...) {
+            errors[worker] = std::current_exception();
+            next = tables.size();  // the others stop after the table in hand
+        }
+    };
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t w = 1; w < workers; ++w)
+            threads.emplace_back(work, w, std::ref(*sessions_[w - 1]));
+        work(0, *env.session);
+    }
+    for (const auto& e : errors)
+        if (e && !failure) failure = e;
+    return copies;
+}
+
+PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunContext& run,
+                                                const std::string& table) const {
+    Copied copied;
+    copied.table = table;
+    std::optional<ArchiveWriter> writer;
+    int fetches = 0;
+    ReadTransaction tx(session);
+    PartitionRepository repo(tx);
+    repo.open_copy(table);
+    for (;;) {
+        const ArchivedBatch batch = repo.fetch(kFetchRows);
+        if (batch.size() == 0) break;
+        if (!writer) {
+            copied.file = file_for(run, table);
+            writer.emplace(*copied.file, request_.gzip ? Compression::kGzip : Compression::kNone);
+        }
+        for (std::size_t i = 0; i < batch.size(); ++i) writer->append_line(batch.json(i));
+        // Bounds what is buffered; the copy is durable only at finish().
+        if (++fetches % kFetchesPerSync == 0) writer->sync();
+        count(copied, batch);
+    }
+    if (writer) {
+        writer->finish();
+        write_manifest(run, copied, *writer);
+    }
+    copied.done = true;
+    return copied;
+}
+
+void PartitionStep::count(Copied& copied, const ArchivedBatch& batch) {
+    Manifest& m = copied.manifest;
+    copied.rows += static_cast<std::int64_t>(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        ++copied.by_channel[std::string(batch.channel(i))];
+        const std::int64_t id = batch.id(i);
+        if (!m.first_id || id < *m.first_id) m.first_id = id;
+        if (!m.last_id || id > *m.last_id) m.last_id = id;
+        const std::string created(batch.created_at(i));
+        if (!m.oldest_created_at || created < *m.oldest_created_at) m.oldest_created_at = created;
+        if (!m.newest_created_at || created > *m.newest_created_at) m.newest_created_at = created;
+    }
+}
+
+void PartitionStep::write_manifest(const RunContext& run, Copied& copied,
+                                   const ArchiveWriter& writer) const {
+    Manifest& m = copied.manifest;
+    m.data_file = writer.path().filename().string();
+    m.run_id = run.run_id;
+    m.compression = request_.gzip ? "gzip" : "none";
+    m.cutoff = request_.selection.cutoff;
+    m.timezone = run.timezone;
+    m.rows = static_cast<std::int64_t>(writer.lines());
+    m.bytes = writer.bytes_on_disk();
+    m.sha256 = writer.sha256();
+    m.columns = columns_;
+    write_file_atomically(manifest_path_for(writer.path()), manifest_to_json(m).dump(2) + "\n",
+                          kPrivateFileMode);
+}
+
+// A dropped table's rows, channels, dates and file, in this step's totals.
+void PartitionStep::record(Copied copied) {
+    const Manifest& m = copied.manifest;
+    if (copied.file) {
+        files_.push_back({{"path", copied.file->string()},
+                          {"rows", m.rows},
+                          {"bytes", m.bytes},
+                          {"sha256", m.sha256}});
+    }
+    if (m.oldest_created_at && (!oldest_ || *m.oldest_created_at < *oldest_))
+        oldest_ = m.oldest_created_at;
+    if (m.newest_created_at && (!newest_ || *m.newest_created_at > *newest_))
+        newest_ = m.newest_created_at;
+    for (const auto& [channel, rows] : copied.by_channel) by_channel_[channel] += rows;
+    archived_ += copied.rows;
+    dropped_.push_back(copied.table);
+    spdlog::info("{}: {} rows archived whole, table dropped", copied.table, copied.rows);
+}
+
+// Runs `action` in its own transaction under kLockTimeout; on a lock timeout (55P03) waits
+// kRetryPause and tries again, up to kLockTries times. False when every try timed out or a
+// stop was requested meanwhile.
+bool PartitionStep::with_lock_retries(Session& session, const std::string& what,
+                                      const std::function<void(PartitionRepository&)>& action) {
+    for (int attempt = 1; attempt <= kLockTries; ++attempt) {
+        const auto started = std::chrono::steady_clock::now();
+        if (commit_within_lock_timeout(session, kLockTimeout, action)) return true;
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started);
+        ++lock_timeouts_;
+        longest_lock_wait_ = std::max(longest_lock_wait_, waited);
+        spdlog::info("{}: lock not granted within {} ms (try {} of {}), trying again", what,
+                     kLockTimeout.count(), attempt, kLockTries);
+        if (stop_requested()) return false;
+        interruptible_sleep(kRetryPause);
+    }
+    spdlog::warn("{}: lock not granted in {} tries; left as it is", what, kLockTries);
+    return false;
+}
+
+std::filesystem::path PartitionStep::file_for(const RunContext& run,
+                                              const std::string& table) const {
+    std::string name = archive_file_name(run.short_run_id(), request_.gzip);
+    const std::string suffix = request_.gzip ? ".jsonl.gz" : ".jsonl";
+    name.insert(name.size() - suffix.size(), "-" + file_part(table));
+    return request_.dir / name;
+}
+
+Summary PartitionStep::plan_summary() const {
+    Summary p;
+    p["mode"] = whole_.empty() && leftovers_.empty() ? "row by row" : "partition-aware";
+    p["row_by_row_reason"] = reason_.empty() ? Summary(nullptr) : Summary(reason_);
+    Summary rows = Summary::array();
+    for (const auto& planned : planned_)
+        rows.push_back(partition_row(planned.partition, planned.reason));
+    p["plan"] = rows;
+    p["detached_leftovers"] = leftovers_;
+    return p;
+}
+
+void PartitionStep::add_to(Summary& summary, DryRun dry_run) const {
+    if (!layout_.partitioned) return;
+    Summary p = plan_summary();
+    if (dry_run == DryRun::kNo) {
+        p["archived_whole"] = archived_;
+        p["dropped"] = dropped_;
+        p["not_detached"] = not_detached_;
+        p["lock_timeouts"] = lock_timeouts_;
+        p["longest_lock_wait_ms"] = longest_lock_wait_.count();
+        add_totals(summary);
+    }
+    summary["partitions"] = p;
+}
+
+// This step's rows, channels, dates and files, added to the row-by-row path's.
+void PartitionStep::add_totals(Summary& summary) const {
+    if (archived_ == 0 && files_.empty()) return;
+    for (const char* key : {"archived", "deleted"})
+        summary[key] = summary.value(key, std::int64_t{0}) + archived_;
+    for (const auto& [channel, rows] : by_channel_)
+        summary["by_channel"][channel] =
+            summary["by_channel"].value(channel, std::int64_t{0}) + rows;
+    const auto widen = [&](const char* key, const std::optional<std::string>& mine, bool lower) {
+        if (!mine) return;
+        const auto& current = summary[key];
+        if (current.is_null() ||
+            (lower ? *mine < current.get<std::string>() : *mine > current.get<std::string>()))
+            summary[key] = *mine;
+    };
+    widen("oldest_created_at", oldest_, true);
+    widen("newest_created_at", newest_, false);
+    for (const auto& file : files_) summary["files"].push_back(file);
+}
+
+}  // namespace ops

@@ -1,6 +1,5 @@
 #include "ops/commands/schedule_crontab.hpp"
 
-
 #include "ops/commands/schedule_options.hpp"
 
 namespace ops {

@@ -1,6 +1,5 @@
 #include "ops/commands/schedule_laravel.hpp"
 
-
 #include "ops/commands/schedule_options.hpp"
 #include "ops/output/schedule_laravel.hpp"
 

@@ -1,6 +1,5 @@
 #include "ops/commands/schedule_list.hpp"
 
-
 #include "ops/commands/schedule_options.hpp"
 
 namespace ops {

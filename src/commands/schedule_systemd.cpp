@@ -1,6 +1,5 @@
 #include "ops/commands/schedule_systemd.hpp"
 
-
 #include "ops/commands/schedule_options.hpp"
 #include "ops/core/files.hpp"
 

@@ -91,16 +91,17 @@ ConnectionSettings resolve_connection(const GlobalOptions& options,
                                       const GetEnv& getenv) {
     ConnectionSettings connection = choose_connection(options, env_file, version, getenv);
     if (!connection.conninfo.empty() && !parse_conninfo(connection.conninfo)) {
-        throw UsageError(connection.source +
-                         ": not a valid connection string; expected a URI "
-                         "(postgresql://user@host:5432/db) or key=value pairs (host=... dbname=...)");
+        throw UsageError(
+            connection.source +
+            ": not a valid connection string; expected a URI "
+            "(postgresql://user@host:5432/db) or key=value pairs (host=... dbname=...)");
     }
     return connection;
 }
 
 // --timezone, else APP_TIMEZONE of the env file, else UTC; a name the tz database knows.
-std::string resolve_timezone(const GlobalOptions& options,
-                             const std::optional<EnvValues>& env_file, const GetEnv& getenv) {
+std::string resolve_timezone(const GlobalOptions& options, const std::optional<EnvValues>& env_file,
+                             const GetEnv& getenv) {
     std::string timezone = "UTC";
     if (!options.timezone.empty()) {
         timezone = options.timezone;

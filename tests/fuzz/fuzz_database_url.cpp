@@ -32,8 +32,11 @@ void check(const ops::EnvValues& env, const std::optional<ops::LaravelVersion>& 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string url = ops_fuzz::text_of(data, size);
     if (url.find('\0') != std::string::npos) return 0;  // an env value holds no NUL
-    const ops::EnvValues env{{"DB_URL", url}, {"DATABASE_URL", url}, {"DB_HOST", "h"},
-                             {"DB_DATABASE", "d"}, {"DB_PASSWORD", "p'w\\"}};
+    const ops::EnvValues env{{"DB_URL", url},
+                             {"DATABASE_URL", url},
+                             {"DB_HOST", "h"},
+                             {"DB_DATABASE", "d"},
+                             {"DB_PASSWORD", "p'w\\"}};
     check(env, std::nullopt);
     check(env, ops::LaravelVersion{10, 48, 0});
     check(env, ops::LaravelVersion{11, 0, 0});

@@ -189,7 +189,13 @@ Outcome Engine<Worker, Task, Result>::run(const std::vector<Worker*>& workers) {
     running_ = workers.size();
     std::vector<std::thread> threads;
     threads.reserve(workers.size());
-    for (Worker* worker : workers) threads.emplace_back([this, worker] { work(*worker); });
+    try {
+        for (Worker* worker : workers) threads.emplace_back([this, worker] { work(*worker); });
+    } catch (...) {  // no thread for the rest: the ones started drain, then this rethrows
+        fail(std::current_exception());
+        const std::lock_guard lock(mutex_);
+        running_ -= workers.size() - threads.size();
+    }
     fold_in_order(progress);
     for (auto& thread : threads) thread.join();
     if (failure_) std::rethrow_exception(failure_);

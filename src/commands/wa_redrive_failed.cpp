@@ -205,6 +205,7 @@ CommandSpec WaRedriveFailedCommand::spec() {
                        "the job class declares $backoff = N or [N, M, ...]");
         app.add_option("--timeout", o.timeout, "the job class declares $timeout = N");
         ReplicaLagGate::add_options(app, o.lag);
+        add_redis_options(app, o.redis);
         app.add_flag("--serializes-models", o.serializes_models,
                      "the job class uses SerializesModels (as make:job's `use Queueable;` from "
                      "Laravel 11.15 does); with --laravel-version");
@@ -267,6 +268,8 @@ void WaRedriveFailedCommand::execute(CommandEnv& env) {
     // The application's queue connection decides the table; one ops cannot write is refused
     // before anything is read.
     if (env.config != nullptr) queue_ = queue_settings(*env.config);
+    redis_ = RedisRedriveTarget::open(queue_, env.config, options_.redis);
+    if (redis_) redis_->recover(*env.session, env.run);  // what a crashed run did not push
     if (!env.run.is_dry_run()) gate_.check_access(*env.session);
     plan(*env.session, env.run);
     choose_payload(env.config);
@@ -363,8 +366,12 @@ void WaRedriveFailedCommand::plan(Session& session, const RunContext& run) {
                          run.timezone + ")");
     }
     WaMessageRepository messages(tx, queue_.table);
-    application_job_ = QueueRepository(tx, queue_.table).newest_application_job(kRedrivenEvent);
-    selection_.excluded = messages.ids_with_pending_job(selection_);
+    if (!redis_) {
+        application_job_ =
+            QueueRepository(tx, queue_.table).newest_application_job(kRedrivenEvent);
+    }
+    selection_.excluded = redis_ ? redis_->queued_ids(tx, selection_, queue_name())
+                                 : messages.ids_with_pending_job(selection_);
     already_queued_ = static_cast<std::int64_t>(selection_.excluded.size());
     tally_ = messages.tally(selection_);
     left_alone_ = messages.count_left_alone(selection_, transient_codes());
@@ -387,10 +394,13 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
     retry_transient("wa redrive-failed start", [&] {
         ReadTransaction tx(*env.session);
         WaMessageRepository messages(tx, queue_.table);
-        jobs_id_sequence_ = messages.jobs_id_sequence();
+        if (!redis_) jobs_id_sequence_ = messages.jobs_id_sequence();
         // One start for every batch's --rate indices, fixed before the first batch, after the
         // jobs earlier runs left waiting on the queue.
-        if (limits_.rate) rate_start_ = messages.rate_start(queue_name());
+        if (limits_.rate) {
+            rate_start_ =
+                redis_ ? redis_->rate_start(tx, queue_name()) : messages.rate_start(queue_name());
+        }
     });
     BatchPool pool(env, limits_.parallel);
     std::int64_t after_id = 0;
@@ -411,7 +421,9 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
             Work tx(*session);
             WaMessageRepository messages(tx, queue_.table);
             auto next = messages.next_range(selection_, after_id, *tally_.last_id, wanted);
-            std::string ids = next ? messages.reserve_job_ids(jobs_id_sequence_, next->rows) : "";
+            std::string ids = next && !redis_
+                                  ? messages.reserve_job_ids(jobs_id_sequence_, next->rows)
+                                  : "";
             tx.commit();
             return std::make_pair(std::move(next), std::move(ids));
         });
@@ -476,8 +488,15 @@ WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session
     const std::int64_t after_id = range.after_id;
     // The requeue statement also writes the history it clears: one audit event per message.
     const RedriveAudit audit{kRedrivenEvent, kSubjectType, run.run_id};
-    RequeuedBatch requeued = messages.requeue_batch(selection_, after_id, range.upper, range.rows,
-                                                    jobs, audit, run.timezone);
+    RequeuedBatch requeued;
+    std::vector<RedisPush> pushes;  // the Redis driver's, pushed once the batch has committed
+    if (redis_) {
+        pushes = redis_->requeue(tx, selection_, range, *payload_, jobs, audit, run.timezone,
+                                 requeued);
+    } else {
+        requeued = messages.requeue_batch(selection_, after_id, range.upper, range.rows, jobs,
+                                          audit, run.timezone);
+    }
 
     Batch batch;
     batch.first_index = jobs.first_index;
@@ -495,6 +514,7 @@ WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session
                          std::to_string(batch.audit_events) + " audit events; rolled back");
     }
     tx.commit();
+    if (redis_) redis_->push(pushes);
     return batch;
 }
 
@@ -596,6 +616,7 @@ Summary WaRedriveFailedCommand::summary() const {
         s["rate"] = rate;
     }
     s["by_tenant"] = by_tenant;
+    if (redis_) s["redis"] = redis_->summary();
     if (gate_.gave_up()) s["stopped_by"] = "replica-lag";
     if (gate_.enabled()) s["replica_lag"] = gate_.summary();
     return s;

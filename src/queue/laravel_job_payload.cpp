@@ -313,6 +313,40 @@ std::string LaravelJobPayload::build(std::string_view uuid, std::int64_t wa_mess
     return out;
 }
 
+std::string LaravelJobPayload::build_redis(std::string_view uuid, std::int64_t wa_message_id,
+                                           std::int64_t created_at,
+                                           std::string_view redis_id) const {
+    const std::string redis_keys = ",\"id\":\"" + std::string(redis_id) + "\",\"attempts\":0";
+    std::string out = before_uuid_;
+    out += uuid;
+    out += before_id_;
+    out += std::to_string(wa_message_id);
+    if (!has_created_at_) {
+        out += std::string_view(after_id_).substr(0, after_id_.size() - 1);  // without the '}'
+        return out + redis_keys + "}";
+    }
+    out += after_id_;
+    out += std::to_string(created_at);
+    return out + redis_keys + after_created_at_;
+}
+
+std::string new_redis_job_id() {
+    constexpr std::string_view kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string out;
+    while (out.size() < 32) {
+        unsigned char bytes[48];
+        if (RAND_bytes(bytes, sizeof bytes) != 1) {
+            throw std::runtime_error("cannot generate a random job id: OpenSSL RAND_bytes failed");
+        }
+        // 248 = 4 * 62: bytes at or above it are dropped, so every character is equally likely.
+        for (const unsigned char b : bytes) {
+            if (b < 248 && out.size() < 32) out += kAlphabet[b % 62];
+        }
+    }
+    return out;
+}
+
 std::optional<PayloadForm> detect_payload_form(std::string_view payload) {
     const auto has = [&](std::string_view marker) {
         return payload.find(marker) != std::string_view::npos;

@@ -9,6 +9,7 @@
 
 #include "ops/commands/command.hpp"
 #include "ops/commands/replica_lag_gate.hpp"
+#include "ops/commands/wa_redrive_redis.hpp"
 #include "ops/db/queue_repository.hpp"
 #include "ops/db/wa_message_repository.hpp"
 #include "ops/queue/job_settings.hpp"
@@ -44,6 +45,7 @@ class WaRedriveFailedCommand : public Command {
         bool allow_settings_mismatch = false;
         bool dry_run = false;
         ReplicaLagGate::Options lag;
+        RedisRedriveOptions redis;
     };
 
     static CommandSpec spec();
@@ -114,6 +116,7 @@ class WaRedriveFailedCommand : public Command {
     std::int64_t rate_last_index_ = -1;  // the highest --rate index a committed job got
     bool exhausted_ = false;
     ReplicaLagGate gate_{LagLimits{}};
+    std::unique_ptr<RedisRedriveTarget> redis_;  // set when the queue is on Redis
 };
 
 }  // namespace ops

@@ -19,6 +19,7 @@
 #include "ops/db/sql_error.hpp"
 #include "ops/output/logging.hpp"
 #include "ops/output/metrics.hpp"
+#include "ops/queue/redis_settings.hpp"
 
 namespace ops {
 namespace {
@@ -113,19 +114,22 @@ void print_failure_object(const CommandSpec* spec, const RunContext* run, int co
     render(failure, OutputFormat::kJson, std::cout);
 }
 
-// The arguments as given, with the value of --database-url redacted, for the begin line.
+// The arguments as given, with the values of --database-url and --redis-url redacted, for the
+// begin line.
 std::string describe_arguments(int argc, char** argv) {
     std::string out;
-    bool redact_next = false;
+    std::string (*redact_next)(const std::string&) = nullptr;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
-        if (redact_next) {
-            arg = redact_conninfo(arg);
-            redact_next = false;
-        } else if (arg == "--database-url") {
-            redact_next = true;
+        if (redact_next != nullptr) {
+            arg = redact_next(arg);
+            redact_next = nullptr;
+        } else if (arg == "--database-url" || arg == "--redis-url") {
+            redact_next = arg == "--database-url" ? redact_conninfo : redact_redis_url;
         } else if (arg.rfind("--database-url=", 0) == 0) {
             arg = "--database-url=" + redact_conninfo(arg.substr(15));
+        } else if (arg.rfind("--redis-url=", 0) == 0) {
+            arg = "--redis-url=" + redact_redis_url(arg.substr(12));
         }
         out += (out.empty() ? "" : " ") + arg;
     }

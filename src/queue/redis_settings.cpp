@@ -88,14 +88,22 @@ void parse_user_info(std::string_view text, RedisEndpoint& endpoint, const std::
 
 }  // namespace
 
-std::string RedisEndpoint::describe() const {
+std::string RedisEndpoint::url() const {
     std::string auth;
     if (!username.empty() || !password.empty()) {
         auth = username + (password.empty() ? "" : ":***") + "@";
     }
     const bool ipv6 = host.find(':') != std::string::npos;
     return "redis://" + auth + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port) +
-           "/" + std::to_string(database) + " (" + source + ")";
+           "/" + std::to_string(database);
+}
+
+std::string redact_redis_url(const std::string& url) {
+    try {
+        return parse_redis_url(url, "--redis-url").url();
+    } catch (const ConfigError&) {
+        return "(redacted)";
+    }
 }
 
 RedisEndpoint parse_redis_url(std::string_view url, const std::string& what) {

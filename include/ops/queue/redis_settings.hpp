@@ -28,8 +28,10 @@ struct RedisEndpoint {
     std::int64_t database = 0;
     std::string source = "default";  // "--redis-url", "REDIS_URL", "REDIS_HOST/REDIS_PORT/..."
 
-    // "redis://user:***@host:port/db (REDIS_URL)": the password redacted.
-    std::string describe() const;
+    // "redis://user:***@host:port/db": the password redacted.
+    std::string url() const;
+    // url() and where it came from: "redis://...:6379/0 (REDIS_URL)".
+    std::string describe() const { return url() + " (" + source + ")"; }
 };
 
 struct RedisQueueSettings {
@@ -45,6 +47,9 @@ struct RedisQueueSettings {
 // `what` names the setting in errors. rediss:// (TLS) and unix sockets are refused with
 // ConfigError (exit 78): Debian's hiredis 0.14 has no TLS. Untrusted text (fuzzed).
 RedisEndpoint parse_redis_url(std::string_view url, const std::string& what);
+
+// A --redis-url value fit for the begin line: url(), or "(redacted)" when it does not parse.
+std::string redact_redis_url(const std::string& url);
 
 // Laravel's Str::slug($text, $separator) for ASCII text; std::nullopt for text with non-ASCII
 // bytes (Laravel transliterates those first, which ops does not reproduce).

@@ -7,8 +7,8 @@
 #include <map>
 
 #include "ops/commands/doctor_pooler.hpp"
-#include "ops/commands/doctor_redis.hpp"
 #include "ops/commands/doctor_queue.hpp"
+#include "ops/commands/doctor_redis.hpp"
 #include "ops/commands/doctor_replication.hpp"
 #include "ops/db/schema_repository.hpp"
 

@@ -30,8 +30,9 @@ Summary connection_row(RedisClient& client) {
     const std::string version = "Redis " + info_field(server, "redis_version");
     const std::string problem =
         aof == "1" ? ""
-                   : version + " without appendonly: a restart can lose pushed jobs and their "
-                               "markers, and redrive's exactly-once no longer holds";
+                   : version +
+                         " without appendonly: a restart can lose pushed jobs and their "
+                         "markers, and redrive's exactly-once no longer holds";
     return row("redis connection " + client.endpoint().describe(), problem,
                version + ", appendonly yes");
 }
@@ -53,8 +54,8 @@ std::set<std::string> scan(RedisClient& client, const std::string& pattern) {
 
 Summary prefix_row(RedisClient& client, const RedisQueueSettings& settings) {
     const auto ours = scan(client, settings.prefix + "queues:*");
-    const std::string check = "redis prefix '" + settings.prefix + "' (" +
-                              settings.prefix_source + ")";
+    const std::string check =
+        "redis prefix '" + settings.prefix + "' (" + settings.prefix_source + ")";
     if (!ours.empty()) {
         std::string found;
         for (const auto& key : ours) found += (found.empty() ? "" : ", ") + key;
@@ -76,8 +77,7 @@ Summary prefix_row(RedisClient& client, const RedisQueueSettings& settings) {
 Summary worker_row(RedisClient& client, const RedisQueueSettings& settings) {
     const RedisQueueKeys keys{settings.prefix, settings.queue};
     const long long waiting = checked(client.command({"LLEN", keys.list()}), "LLEN").integer;
-    const long long reserved =
-        checked(client.command({"ZCARD", keys.reserved()}), "ZCARD").integer;
+    const long long reserved = checked(client.command({"ZCARD", keys.reserved()}), "ZCARD").integer;
     const long long delayed = checked(client.command({"ZCARD", keys.delayed()}), "ZCARD").integer;
     const std::string clients = checked(client.command({"CLIENT", "LIST"}), "CLIENT LIST").text;
     int poppers = 0;
@@ -86,9 +86,9 @@ Summary worker_row(RedisClient& client, const RedisQueueSettings& settings) {
             ++poppers;
         }
     }
-    const std::string state = std::to_string(waiting) + " waiting, " +
-                              std::to_string(delayed) + " delayed, " + std::to_string(reserved) +
-                              " reserved; " + std::to_string(poppers) +
+    const std::string state = std::to_string(waiting) + " waiting, " + std::to_string(delayed) +
+                              " delayed, " + std::to_string(reserved) + " reserved; " +
+                              std::to_string(poppers) +
                               " clients whose last command was a pop (EVAL/BLPOP)";
     const bool stuck = waiting > 0 && reserved == 0 && poppers == 0;
     return row("redis worker on queue '" + settings.queue + "'",

@@ -367,8 +367,7 @@ void WaRedriveFailedCommand::plan(Session& session, const RunContext& run) {
     }
     WaMessageRepository messages(tx, queue_.table);
     if (!redis_) {
-        application_job_ =
-            QueueRepository(tx, queue_.table).newest_application_job(kRedrivenEvent);
+        application_job_ = QueueRepository(tx, queue_.table).newest_application_job(kRedrivenEvent);
     }
     selection_.excluded = redis_ ? redis_->queued_ids(tx, selection_, queue_name())
                                  : messages.ids_with_pending_job(selection_);
@@ -421,9 +420,8 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
             Work tx(*session);
             WaMessageRepository messages(tx, queue_.table);
             auto next = messages.next_range(selection_, after_id, *tally_.last_id, wanted);
-            std::string ids = next && !redis_
-                                  ? messages.reserve_job_ids(jobs_id_sequence_, next->rows)
-                                  : "";
+            std::string ids =
+                next && !redis_ ? messages.reserve_job_ids(jobs_id_sequence_, next->rows) : "";
             tx.commit();
             return std::make_pair(std::move(next), std::move(ids));
         });
@@ -491,8 +489,8 @@ WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session
     RequeuedBatch requeued;
     std::vector<RedisPush> pushes;  // the Redis driver's, pushed once the batch has committed
     if (redis_) {
-        pushes = redis_->requeue(tx, selection_, range, *payload_, jobs, audit, run.timezone,
-                                 requeued);
+        pushes =
+            redis_->requeue(tx, selection_, range, *payload_, jobs, audit, run.timezone, requeued);
     } else {
         requeued = messages.requeue_batch(selection_, after_id, range.upper, range.rows, jobs,
                                           audit, run.timezone);

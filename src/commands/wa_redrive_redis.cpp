@@ -58,6 +58,7 @@ void RedisRedriveTarget::recover(Session& session, const RunContext& run) {
     if (recorded.empty()) return;
     if (dry_run_) {
         std::vector<std::string> markers;
+        markers.reserve(recorded.size());
         for (const auto& job : recorded) markers.push_back(job.marker);
         for (const bool exists : markers_exist(*client_, markers)) pending_push_ += exists ? 0 : 1;
         return;
@@ -112,6 +113,7 @@ std::vector<RedisPush> RedisRedriveTarget::requeue(Work& tx, const RedriveSelect
     out.audit_events = repository.record(recorded, audit, zone);
     out.jobs_inserted = static_cast<std::int64_t>(recorded.size());
     std::vector<RedisPush> pushes;
+    pushes.reserve(recorded.size());
     for (const auto& r : recorded) {
         pushes.push_back({r.job.key, r.job.marker, r.job.payload, r.job.available_at});
     }

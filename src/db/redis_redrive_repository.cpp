@@ -71,8 +71,7 @@ RequeuedForRedis RedisRedriveRepository::requeue(const RedriveSelection& selecti
     for (const auto& row : rows) {
         out.locked.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(),
                               optional_text(row[2]), optional_text(row[3]),
-                              row[4].as<std::int64_t>(), optional_text(row[5]),
-                              row[6].as<bool>()});
+                              row[4].as<std::int64_t>(), optional_text(row[5]), row[6].as<bool>()});
     }
     return out;
 }
@@ -91,8 +90,8 @@ std::int64_t RedisRedriveRepository::record(const std::vector<RedrivenForRedis>&
                         {"redis",
                          {{"key", job.key},
                           {"marker", job.marker},
-                          {"available_at", job.available_at ? nlohmann::json(*job.available_at)
-                                                            : nlohmann::json()},
+                          {"available_at",
+                           job.available_at ? nlohmann::json(*job.available_at) : nlohmann::json()},
                           {"payload", job.payload}}}});
     }
     return tx_
@@ -112,8 +111,9 @@ std::int64_t RedisRedriveRepository::record(const std::vector<RedrivenForRedis>&
         .as<std::int64_t>();
 }
 
-std::vector<RecordedRedisJob> RedisRedriveRepository::recent_redis_jobs(
-    const std::string& event, std::int64_t window_seconds, const std::string& zone) {
+std::vector<RecordedRedisJob> RedisRedriveRepository::recent_redis_jobs(const std::string& event,
+                                                                        std::int64_t window_seconds,
+                                                                        const std::string& zone) {
     const auto rows = tx_.exec_params(
         "WITH latest AS ("
         "  SELECT DISTINCT ON (subject_id) subject_id, metadata::jsonb AS metadata "

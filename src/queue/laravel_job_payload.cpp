@@ -117,6 +117,47 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
+namespace {
+
+// One ASCII character as json_encode writes it.
+void append_escaped_ascii(std::string& out, unsigned char c) {
+    switch (c) {
+        case '"':
+            out += "\\\"";
+            return;
+        case '\\':
+            out += "\\\\";
+            return;
+        case '/':
+            out += "\\/";
+            return;
+        case '\b':
+            out += "\\b";
+            return;
+        case '\f':
+            out += "\\f";
+            return;
+        case '\n':
+            out += "\\n";
+            return;
+        case '\r':
+            out += "\\r";
+            return;
+        case '\t':
+            out += "\\t";
+            return;
+        default:
+            if (c < 0x20) {
+                out += "\\u00";
+                append_hex(out, c);
+            } else {
+                out += static_cast<char>(c);
+            }
+    }
+}
+
+}  // namespace
+
 std::string php_json_escape(std::string_view utf8) {
     std::string out;
     out.reserve(utf8.size() + utf8.size() / 8);
@@ -127,49 +168,12 @@ std::string php_json_escape(std::string_view utf8) {
         i += length;
         if (sequence == "\xe2\x80\xa8") {
             out += "\\u2028";
-            continue;
-        }
-        if (sequence == "\xe2\x80\xa9") {
+        } else if (sequence == "\xe2\x80\xa9") {
             out += "\\u2029";
-            continue;
-        }
-        if (length > 1) {
+        } else if (length > 1) {
             out += sequence;
-            continue;
-        }
-        const auto c = static_cast<unsigned char>(sequence.front());
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '/':
-                out += "\\/";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    append_hex(out, c);
-                } else {
-                    out += static_cast<char>(c);
-                }
+        } else {
+            append_escaped_ascii(out, static_cast<unsigned char>(sequence.front()));
         }
     }
     return out;
@@ -253,7 +257,7 @@ std::string PayloadForm::describe() const {
     return text;
 }
 
-LaravelJobPayload::LaravelJobPayload(std::optional<std::string> on_queue,
+LaravelJobPayload::LaravelJobPayload(const std::optional<std::string>& on_queue,
                                      const JobClassProperties& properties,
                                      const PayloadForm& form) {
     int count = 1;

@@ -29,14 +29,15 @@ void collect(RedisClient& client, const std::string& command, const std::string&
     for (std::size_t start = 0;; start += kChunk) {
         const RedisValue reply = checked(client.command({command, key, std::to_string(start),
                                                          std::to_string(start + kChunk - 1)}),
-                                         command + " " + key);
+                                         command);
         for (const auto& entry : reply.elements) {
             if (const auto id = payload_message_id(entry.text)) ids.push_back(*id);
         }
         seen += reply.elements.size();
         if (seen > max_entries) {
             throw RunFailure("the queue holds more than " + std::to_string(max_entries) +
-                                 " jobs in " + key + " and its delayed and reserved sets; ops "
+                                 " jobs in " + key +
+                                 " and its delayed and reserved sets; ops "
                                  "reads at most that many to find the messages already queued",
                              "let the workers drain the queue first");
         }
@@ -54,8 +55,7 @@ std::vector<bool> push_once(RedisClient& client, const std::vector<RedisPush>& j
     for (const auto& job : jobs) {
         commands.push_back({"EVAL", kPushOnce, "4", job.marker, job.list, job.list + ":notify",
                             job.list + ":delayed", job.payload,
-                            job.available_at ? std::to_string(*job.available_at) : "",
-                            lifetime});
+                            job.available_at ? std::to_string(*job.available_at) : "", lifetime});
     }
     std::vector<bool> pushed;
     pushed.reserve(jobs.size());

@@ -19,10 +19,9 @@ std::int64_t whole(const std::string& text, const char* name) {
     if (!digits) {
         throw ConfigError(std::string(name) + ": expected a whole number, got '" + text + "'");
     }
-    const auto endpoint = parse_redis_url(std::string("redis://h") +
-                                              (std::string_view(name) == "REDIS_PORT" ? ":" : "/") +
-                                              text,
-                                          name);
+    const auto endpoint = parse_redis_url(
+        std::string("redis://h") + (std::string_view(name) == "REDIS_PORT" ? ":" : "/") + text,
+        name);
     return std::string_view(name) == "REDIS_PORT" ? endpoint.port : endpoint.database;
 }
 
@@ -69,14 +68,15 @@ void choose_prefix(const Lookup& get, const std::optional<LaravelVersion>& versi
     const bool dashes = version && version->at_least(12);
     const auto slug = laravel_slug(app, dashes ? '-' : '_');
     if (!slug) {
-        throw ConfigError("APP_NAME has characters outside ASCII, whose Str::slug() ops does not "
-                          "reproduce, and REDIS_PREFIX is not set",
-                          "set REDIS_PREFIX to the prefix the application's keys carry (doctor "
-                          "lists the keys it finds)");
+        throw ConfigError(
+            "APP_NAME has characters outside ASCII, whose Str::slug() ops does not "
+            "reproduce, and REDIS_PREFIX is not set",
+            "set REDIS_PREFIX to the prefix the application's keys carry (doctor "
+            "lists the keys it finds)");
     }
     settings.prefix = *slug + (dashes ? "-database-" : "_database_");
-    settings.prefix_source = std::string("APP_NAME (the Laravel ") +
-                             (dashes ? "12+" : "8 to 11") + " skeleton's default" +
+    settings.prefix_source = std::string("APP_NAME (the Laravel ") + (dashes ? "12+" : "8 to 11") +
+                             " skeleton's default" +
                              (version ? ")" : "; give --laravel-version for 12+)");
 }
 
@@ -95,8 +95,8 @@ RedisQueueSettings redis_queue_settings(const ResolvedConfig& config,
         connection && (!version || version->at_least(11))) {
         if (*connection != "default" && *connection != "cache") {
             throw ConfigError("REDIS_QUEUE_CONNECTION is '" + *connection +
-                              "': ops reads the stock config/database.php's 'default' and "
-                              "'cache' Redis connections only",
+                                  "': ops reads the stock config/database.php's 'default' and "
+                                  "'cache' Redis connections only",
                               "give the connection's server with --redis-url");
         }
         settings.connection = *connection;

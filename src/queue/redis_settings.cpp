@@ -94,8 +94,8 @@ std::string RedisEndpoint::url() const {
         auth = username + (password.empty() ? "" : ":***") + "@";
     }
     const bool ipv6 = host.find(':') != std::string::npos;
-    return "redis://" + auth + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port) +
-           "/" + std::to_string(database);
+    return "redis://" + auth + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" +
+           std::to_string(database);
 }
 
 std::string redact_redis_url(const std::string& url) {
@@ -130,7 +130,8 @@ RedisEndpoint parse_redis_url(std::string_view url, const std::string& what) {
     const auto slash = rest.find('/');
     const std::string_view authority = rest.substr(0, slash);
     if (slash != std::string_view::npos && slash + 1 < rest.size()) {
-        endpoint.database = whole_number(rest.substr(slash + 1), kMaxDatabase, what + " (database)");
+        endpoint.database =
+            whole_number(rest.substr(slash + 1), kMaxDatabase, what + " (database)");
     }
     const auto at = authority.rfind('@');
     if (at != std::string_view::npos) parse_user_info(authority.substr(0, at), endpoint, what);

@@ -93,8 +93,7 @@ std::string env_file(const TempDir& dir, const std::string& extra = "") {
 }
 
 RunResult redrive(TestDatabase& db, const std::string& env, std::vector<std::string> more = {}) {
-    std::vector<std::string> args = {"--output", "json", "--env-file", env, "wa",
-                                     "redrive-failed"};
+    std::vector<std::string> args = {"--output", "json", "--env-file", env, "wa", "redrive-failed"};
     args.insert(args.end(), more.begin(), more.end());
     auto result = run_ops(args, db.env());
     UNSCOPED_INFO("ops exit " << result.exit_code << "\n" << result.out << "\n" << result.err);
@@ -168,8 +167,8 @@ std::string redis_snapshot() {
 std::string db_snapshot(TestDatabase& db) {
     std::string out;
     for (const char* table : {"wa_messages", "jobs", "audit_events"}) {
-        for (const auto& row : db.rows_as_json(std::string("SELECT * FROM ") + table +
-                                               " ORDER BY id")) {
+        for (const auto& row :
+             db.rows_as_json(std::string("SELECT * FROM ") + table + " ORDER BY id")) {
             out += row.dump() + "\n";
         }
     }
@@ -288,9 +287,10 @@ TEST_CASE("Redis unreachable is exit 69 and the database is unchanged") {
     // TLS and a password in the URL: refused (78) or redacted, never printed.
     const auto tls = redrive(db, env_file(dir), {"--redis-url", "rediss://:s3cret@127.0.0.1"});
     CHECK(tls.exit_code == 78);
-    const auto secret = redrive(db, env_file(dir, "REDIS_PASSWORD=s3cret-pw\n"),
-                                {"--redis-url", "redis://:s3cret-pw@127.0.0.1:" +
-                                                    std::to_string(std::stoi(redis_port()) + 1000)});
+    const auto secret =
+        redrive(db, env_file(dir, "REDIS_PASSWORD=s3cret-pw\n"),
+                {"--redis-url",
+                 "redis://:s3cret-pw@127.0.0.1:" + std::to_string(std::stoi(redis_port()) + 1000)});
     CHECK(secret.exit_code == 69);
     CHECK((secret.out + secret.err).find("s3cret-pw") == std::string::npos);
     CHECK(db_snapshot(db) == before);
@@ -303,8 +303,8 @@ TEST_CASE("kill -9 after the commit, before the push: the rerun pushes each job 
     seed(db, 30);
     // Redis holds every write: the run commits its first batch and then waits on its push.
     cmd({"CLIENT", "PAUSE", "20000", "WRITE"});
-    Process run(ops_argv({"--env-file", env_file(dir), "wa", "redrive-failed", "--batch-size",
-                          "10", "--parallel", "1"}),
+    Process run(ops_argv({"--env-file", env_file(dir), "wa", "redrive-failed", "--batch-size", "10",
+                          "--parallel", "1"}),
                 db.env());
     for (int i = 0; i < 400 && redriven_events(db) < 10; ++i) usleep(20000);
     usleep(200000);
@@ -386,11 +386,11 @@ TEST_CASE("a Redis restart mid-run is ridden out, each message sent once") {
     TempDir dir;
     seed(db, 200);
     slow_batches(db);
-    Process run(ops_argv({"--output", "json", "--env-file", env_file(dir), "wa",
-                          "redrive-failed", "--batch-size", "5", "--parallel", "1"}),
+    Process run(ops_argv({"--output", "json", "--env-file", env_file(dir), "wa", "redrive-failed",
+                          "--batch-size", "5", "--parallel", "1"}),
                 db.env());
     for (int i = 0; i < 400 && redriven_events(db) < 30; ++i) usleep(20000);
-    redis_script("restart");  // appendonly: what was pushed survives
+    redis_script("restart");           // appendonly: what was pushed survives
     CHECK(redriven_events(db) < 200);  // the run was still going
     const auto result = run.wait();
     UNSCOPED_INFO(result.out << result.err);
@@ -468,4 +468,57 @@ TEST_CASE("the prefix from APP_NAME (per Laravel version) and REDIS_PREFIX") {
         CHECK(work(db, c.prefix).out == "processed=3 failed=0 released=0\n");
         check_each_sent_once(db, 3, c.prefix);
     }
+}
+
+TEST_CASE("doctor checks the Redis connection, the prefix and whether a worker consumes") {
+    cmd({"FLUSHALL"});
+    TestDatabase db;
+    TempDir dir;
+    seed(db, 3);
+    const auto env = env_file(dir);
+    std::string last;
+    const auto doctor = [&] {
+        const auto result =
+            run_ops({"--env-file", env, "--output", "json", "doctor", "--dir", dir.path().string()},
+                    db.env());
+        last = result.out + result.err;
+        std::map<std::string, nlohmann::json> rows;
+        const auto summary = result.json();
+        for (const auto& row : summary["checks"]) {
+            const std::string name = row["check"];
+            if (name.rfind("redis ", 0) == 0) rows[name.substr(0, name.find(' ', 6))] = row;
+        }
+        return rows;
+    };
+    auto rows = doctor();
+    INFO(last);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows["redis connection"]["status"] == "ok");
+    CHECK(rows["redis connection"]["detail"] == "Redis 7.0.15, appendonly yes");
+    CHECK(rows["redis prefix"]["status"] == "problem");  // nothing pushed yet
+    cmd({"RPUSH", "shop_database_queues:default", "x"});
+    rows = doctor();
+    CHECK(rows["redis prefix"]["detail"].get<std::string>().find(
+              "queue keys found: shop_database_queues:default") != std::string::npos);
+
+    REQUIRE(redrive(db, env).exit_code == 0);
+    rows = doctor();
+    CHECK(rows["redis prefix"]["status"] == "ok");
+    CHECK(rows["redis prefix"]["detail"] ==
+          "queue keys found: laravel_database_queues:default, "
+          "laravel_database_queues:default:notify");
+    CHECK(rows["redis worker"]["status"] == "problem");
+    CHECK(rows["redis worker"]["detail"].get<std::string>().rfind(
+              "3 waiting, 0 delayed, 0 reserved", 0) == 0);
+    CHECK(work(db).out == "processed=3 failed=0 released=0\n");
+    rows = doctor();
+    CHECK(rows["redis worker"]["status"] == "ok");
+
+    // Without persistence the guarantee is void: doctor says so.
+    cmd({"CONFIG", "SET", "appendonly", "no"});
+    rows = doctor();
+    cmd({"CONFIG", "SET", "appendonly", "yes"});
+    CHECK(rows["redis connection"]["status"] == "problem");
+    CHECK(rows["redis connection"]["detail"].get<std::string>().find("without appendonly") !=
+          std::string::npos);
 }

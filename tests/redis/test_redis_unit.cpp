@@ -53,13 +53,14 @@ ResolvedConfig config_of(const EnvValues& env, std::optional<LaravelVersion> ver
 
 }  // namespace
 
-TEST_CASE("redis payload: every Laravel profile carries id and attempts where its driver puts them") {
+TEST_CASE(
+    "redis payload: every Laravel profile carries id and attempts where its driver puts them") {
     const std::vector<std::pair<std::string, LaravelVersion>> profiles = {
-        {"v8.83.26.json", {8, 83, 26}},  {"v9.52.16.json", {9, 52, 16}},
+        {"v8.83.26.json", {8, 83, 26}},   {"v9.52.16.json", {9, 52, 16}},
         {"v10.48.29.json", {10, 48, 29}}, {"v11.1.1.json", {11, 1, 1}},
-        {"v11.56.0.json", {11, 56, 0}},  {"v12.10.2.json", {12, 10, 2}},
-        {"v12.50.0.json", {12, 50, 0}},  {"v12.67.0.json", {12, 67, 0}},
-        {"v13.0.0.json", {13, 0, 0}},    {"v13.26.1.json", {13, 26, 1}}};
+        {"v11.56.0.json", {11, 56, 0}},   {"v12.10.2.json", {12, 10, 2}},
+        {"v12.50.0.json", {12, 50, 0}},   {"v12.67.0.json", {12, 67, 0}},
+        {"v13.0.0.json", {13, 0, 0}},     {"v13.26.1.json", {13, 26, 1}}};
     for (const auto& [file, version] : profiles) {
         for (const bool models : {false, true}) {
             INFO(file << (models ? " SerializesModels" : ""));
@@ -154,8 +155,8 @@ TEST_CASE("redis settings: REDIS_* of the env, the version's prefix, --redis-url
 }
 
 TEST_CASE("redis prefix: Str::slug as Laravel 8's own (php) computes it") {
-    const std::vector<std::string> names = {"Laravel", "Toko Online", "  my--App__name  ",
-                                            "A@B", "shop.id 2024!", "x_y-z", "", "---"};
+    const std::vector<std::string> names = {
+        "Laravel", "Toko Online", "  my--App__name  ", "A@B", "shop.id 2024!", "x_y-z", "", "---"};
     for (const char separator : {'_', '-'}) {
         for (const auto& name : names) {
             INFO("'" << name << "' with '" << separator << "'");

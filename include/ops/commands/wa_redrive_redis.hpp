@@ -31,7 +31,7 @@ void add_redis_options(CLI::App& app, RedisRedriveOptions& options);
 // How far back a run looks for jobs a crashed run recorded but did not push. The marker
 // (kMarkerLifetime, 14 days) outlives it by 7 days, so a job found again was pushed at most
 // once.
-inline constexpr std::int64_t kRecoveryWindowSeconds = 7 * 24 * 3600;
+inline constexpr std::int64_t kRecoveryWindowSeconds = std::int64_t{7} * 24 * 3600;
 
 class RedisRedriveTarget {
   public:

@@ -49,7 +49,7 @@ class LaravelJobPayload {
     // `on_queue`: std::nullopt for a plain dispatch (the serialized `queue` property is N),
     // or the name given to ->onQueue(). Throws std::invalid_argument for invalid UTF-8
     // (PHP's json_encode refuses it, so the application could not dispatch it either).
-    explicit LaravelJobPayload(std::optional<std::string> on_queue,
+    explicit LaravelJobPayload(const std::optional<std::string>& on_queue,
                                const JobClassProperties& properties = {},
                                const PayloadForm& form = {});
 

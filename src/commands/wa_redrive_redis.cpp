@@ -81,7 +81,8 @@ std::vector<std::int64_t> RedisRedriveTarget::queued_ids(SnapshotTransaction& tx
 
 std::int64_t RedisRedriveTarget::rate_start(ReadTransaction& tx, const std::string& queue) {
     const std::int64_t now = RedisRedriveRepository(tx).epoch_now();
-    const auto latest = latest_delayed(*client_, RedisQueueKeys{settings_.prefix, queue});
+    const auto latest =
+        latest_delayed(*client_, RedisQueueKeys{settings_.prefix, queue}, kMaxScannedJobs);
     return latest && *latest + 1 > now ? *latest + 1 : now;
 }
 

@@ -86,15 +86,28 @@ std::vector<std::int64_t> queued_message_ids(RedisClient& client, const RedisQue
     return ids;
 }
 
-std::optional<std::int64_t> latest_delayed(RedisClient& client, const RedisQueueKeys& keys) {
-    const RedisValue reply = checked(
-        client.command({"ZRANGE", keys.delayed(), "-1", "-1", "WITHSCORES"}), "ZRANGE delayed");
-    if (reply.elements.size() < 2) return std::nullopt;
-    const std::string& score = reply.elements[1].text;
-    double value = 0;
-    const auto [end, ec] = std::from_chars(score.data(), score.data() + score.size(), value);
-    if (ec != std::errc() || end != score.data() + score.size()) return std::nullopt;
-    return static_cast<std::int64_t>(value);
+// From the latest due time down, in chunks: the first SendWaMessageJob's (jobs of other classes
+// do not delay ours, as on the database driver).
+std::optional<std::int64_t> latest_delayed(RedisClient& client, const RedisQueueKeys& keys,
+                                           std::size_t max_entries) {
+    for (std::size_t start = 0; start < max_entries; start += kChunk) {
+        const RedisValue reply =
+            checked(client.command({"ZREVRANGE", keys.delayed(), std::to_string(start),
+                                    std::to_string(start + kChunk - 1), "WITHSCORES"}),
+                    "ZREVRANGE");
+        for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+            if (!payload_message_id(reply.elements[i].text)) continue;
+            const std::string& score = reply.elements[i + 1].text;
+            double value = 0;
+            const auto [end, ec] =
+                std::from_chars(score.data(), score.data() + score.size(), value);
+            if (ec == std::errc() && end == score.data() + score.size()) {
+                return static_cast<std::int64_t>(value);
+            }
+        }
+        if (reply.elements.size() < 2 * kChunk) break;
+    }
+    return std::nullopt;
 }
 
 std::optional<std::int64_t> payload_message_id(const std::string& payload) {

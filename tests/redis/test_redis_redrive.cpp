@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -407,7 +408,11 @@ TEST_CASE("a rate limit puts the jobs on the delayed set, spaced, and holds acro
     TestDatabase db;
     TempDir dir;
     seed(db, 12);
+    // Another class's job due tomorrow does not push ours back.
+    const auto tomorrow = std::to_string(std::time(nullptr) + 86400);
+    cmd({"ZADD", list_key() + ":delayed", tomorrow, R"({"displayName":"App\Jobs\Other"})"});
     REQUIRE(redrive(db, env_file(dir), {"--rate", "4", "--limit", "8"}).exit_code == 0);
+    cmd({"ZREM", list_key() + ":delayed", R"({"displayName":"App\Jobs\Other"})"});
     CHECK(llen(list_key()) == 0);
     CHECK(zcard(list_key() + ":delayed") == 8);
     const auto scores = [&] {

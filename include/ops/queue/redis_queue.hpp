@@ -50,8 +50,10 @@ std::vector<bool> markers_exist(RedisClient& client, const std::vector<std::stri
 std::vector<std::int64_t> queued_message_ids(RedisClient& client, const RedisQueueKeys& keys,
                                              std::size_t max_entries);
 
-// The latest due time in the delayed set, if any (where a --rate run continues).
-std::optional<std::int64_t> latest_delayed(RedisClient& client, const RedisQueueKeys& keys);
+// The latest due time of a SendWaMessageJob in the delayed set, if any (where a --rate run
+// continues); looks at most `max_entries` entries down from the latest.
+std::optional<std::int64_t> latest_delayed(RedisClient& client, const RedisQueueKeys& keys,
+                                           std::size_t max_entries);
 
 // The waMessageId in a payload of the contract's class, or nullopt.
 std::optional<std::int64_t> payload_message_id(const std::string& payload);

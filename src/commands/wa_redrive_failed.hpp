@@ -119,7 +119,9 @@ class WaRedriveFailedCommand : public Command {
     void resolve(CommandEnv& env) override;
     void execute(CommandEnv& env) override;
     Summary summary() const override;
-    bool changed_data() const override { return result_.jobs_inserted > 0; }
+    bool changed_data() const override {
+        return result_.jobs_inserted > 0 || (plan_.redis && plan_.redis->recovered() > 0);
+    }
     // 75 (try again later) when replica lag stopped the run before it took what it selected.
     ExitCode outcome() const override {
         return stop_ == batch::Stop::kRefused ? ExitCode::kTryLater : ExitCode::kSuccess;

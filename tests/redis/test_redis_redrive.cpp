@@ -527,3 +527,29 @@ TEST_CASE("doctor checks the Redis connection, the prefix and whether a worker c
     CHECK(rows["redis connection"]["detail"].get<std::string>().find("without appendonly") !=
           std::string::npos);
 }
+
+TEST_CASE("messages with a job in the list, the delayed or the reserved set are already queued") {
+    cmd({"FLUSHALL"});
+    TestDatabase db;
+    TempDir dir;
+    seed(db, 6);
+    // The application dispatched jobs for messages 1, 2 and 3 (Laravel 8's own push); a worker
+    // reserved 2's, 3's is delayed.
+    for (const std::string id : {"1", "2", "3"}) {
+        Process dispatch(
+            {kPhp, required_env("OPS_SOURCE_DIR") + "/tests/redis/dispatch.php", id},
+            {{"OPS_TEST_PGDATABASE", db.name()}, {"OPS_TEST_REDIS_PORT", redis_port()}});
+        REQUIRE(dispatch.wait().exit_code == 0);
+    }
+    const auto third = cmd({"RPOP", list_key()}).text;
+    const auto second = cmd({"RPOP", list_key()}).text;
+    cmd({"ZADD", list_key() + ":reserved", std::to_string(std::time(nullptr) + 90), second});
+    cmd({"ZADD", list_key() + ":delayed", std::to_string(std::time(nullptr) + 3600), third});
+    const auto result = redrive(db, env_file(dir));
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.json()["already_queued"] == 3);
+    CHECK(result.json()["redriven"] == 3);
+    CHECK(db.count(
+              "SELECT count(*) FROM wa_messages WHERE id IN (1, 2, 3) AND status = 'failed'") == 3);
+    CHECK(llen(list_key()) == 1 + 3);
+}

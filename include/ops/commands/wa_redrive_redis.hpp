@@ -63,6 +63,7 @@ class RedisRedriveTarget {
     void push(const std::vector<RedisPush>& jobs);
 
     Summary summary() const;
+    std::int64_t recovered() const { return recovered_.load(); }  // jobs recovery pushed
 
   private:
     std::vector<bool> push_with_retry(const std::vector<RedisPush>& jobs);

@@ -15,6 +15,7 @@ packages=(
     clang-14 libclang-rt-14-dev clang-tidy clang-format
     php-cli php-pgsql php-laravel-framework php-vlucas-phpdotenv
     prometheus prometheus-node-exporter
+    libhiredis-dev redis-server php-redis
     "$@"
 )
 

@@ -11,6 +11,7 @@
 #include "ops/output/logging.hpp"
 #include "ops/output/metrics.hpp"
 #include "ops/output/summary.hpp"
+#include "ops/queue/redis_settings.hpp"
 
 namespace ops {
 namespace {
@@ -70,15 +71,17 @@ Invocation read_invocation(std::vector<std::string> arguments, std::ostream& out
 
 std::string describe_arguments(const std::vector<std::string>& arguments) {
     std::string out;
-    bool redact_next = false;
+    std::string (*redact_next)(const std::string&) = nullptr;
     for (std::string arg : arguments) {
-        if (redact_next) {
-            arg = redact_conninfo(arg);
-            redact_next = false;
-        } else if (arg == "--database-url") {
-            redact_next = true;
+        if (redact_next != nullptr) {
+            arg = redact_next(arg);
+            redact_next = nullptr;
+        } else if (arg == "--database-url" || arg == "--redis-url") {
+            redact_next = arg == "--database-url" ? redact_conninfo : redact_redis_url;
         } else if (arg.rfind("--database-url=", 0) == 0) {
             arg = "--database-url=" + redact_conninfo(arg.substr(15));
+        } else if (arg.rfind("--redis-url=", 0) == 0) {
+            arg = "--redis-url=" + redact_redis_url(arg.substr(12));
         }
         out += (out.empty() ? "" : " ") + arg;
     }

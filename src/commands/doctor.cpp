@@ -9,6 +9,7 @@
 
 #include "ops/commands/doctor_pooler.hpp"
 #include "ops/commands/doctor_queue.hpp"
+#include "ops/commands/doctor_redis.hpp"
 #include "ops/commands/doctor_replication.hpp"
 #include "ops/db/schema_repository.hpp"
 
@@ -134,6 +135,7 @@ void DoctorCommand::execute(CommandEnv& env) {
             [this](const std::string& n, const std::string& p) { add_check(n, p); });
     }
     for (const auto& check : replication_checks(tx, env.run.timezone)) add_row(check);
+    for (const auto& check : redis_checks(env.config)) add_row(check);
 }
 
 // "DELETE (audit archive)": a missing privilege and who needs it.

@@ -70,6 +70,7 @@ Summary doctor_queue_report(pqxx::transaction_base& tx, const ResolvedConfig* co
     add_check("queue connection " + queue.connection + " (table " + queue.table + ", queue " +
                   queue.queue + ")",
               "");
+    if (queue.connection == "redis") return report;  // its rows: redis_checks (doctor_redis)
     QueueRepository repository(tx, queue.table);
     if (!repository.table_exists(queue.table)) {
         add_check("table " + queue.table + " of the queue", "it does not exist");

@@ -185,6 +185,7 @@ void bind_options(CLI::App& app, RedriveOptions& o) {
     app.add_option("--backoff", o.backoff, "the job class declares $backoff = N or [N, M, ...]");
     app.add_option("--timeout", o.timeout, "the job class declares $timeout = N");
     ReplicaLagGate::add_options(app, o.lag);
+    add_redis_options(app, o.redis);
     app.add_flag("--serializes-models", o.serializes_models,
                  "the job class uses SerializesModels (as make:job's `use Queueable;` from "
                  "Laravel 11.15 does); with --laravel-version");
@@ -281,7 +282,8 @@ class RedriveJob : public batch::Job<Session, JobBatch, RedriveBatch> {
         const auto range =
             messages.next_range(plan_.selection, next.after, *plan_.tally.last_id, next.wanted);
         if (!range) return std::nullopt;
-        std::string ids = messages.reserve_job_ids(plan_.jobs_id_sequence, range->rows);
+        std::string ids =
+            plan_.redis ? "" : messages.reserve_job_ids(plan_.jobs_id_sequence, range->rows);
         tx.commit();
         // Built here, while the other sessions' batches run, not in the batch's transaction.
         return batch::Planned<JobBatch>{
@@ -309,8 +311,15 @@ RedriveBatch RedriveJob::run(Session& session, const batch::Planned<JobBatch>& b
     const batch::Range& range = batch.range;
     // The requeue statement also writes the history it clears: one audit event per message.
     const RedriveAudit audit{kRedrivenEvent, kSubjectType, run_.run_id};
-    RequeuedBatch requeued = messages.requeue_batch(plan_.selection, range.after, range.upper,
-                                                    range.rows, batch.task, audit, run_.timezone);
+    RequeuedBatch requeued;
+    std::vector<RedisPush> pushes;  // the Redis driver's, pushed once the batch has committed
+    if (plan_.redis) {
+        pushes = plan_.redis->requeue(tx, plan_.selection, {range.after, range.upper, range.rows},
+                                      *plan_.payload, batch.task, audit, run_.timezone, requeued);
+    } else {
+        requeued = messages.requeue_batch(plan_.selection, range.after, range.upper, range.rows,
+                                          batch.task, audit, run_.timezone);
+    }
     RedriveBatch done;
     done.first_index = batch.task.first_index;
     done.jobs_inserted = requeued.jobs_inserted;
@@ -326,6 +335,7 @@ RedriveBatch RedriveJob::run(Session& session, const batch::Planned<JobBatch>& b
                          std::to_string(done.audit_events) + " audit events; rolled back");
     }
     tx.commit();
+    if (plan_.redis) plan_.redis->push(pushes);
     return done;
 }
 
@@ -450,6 +460,7 @@ std::string queue_name(const RedriveRequest& request, const RedrivePlan& plan) {
 void WaRedriveFailedCommand::resolve(CommandEnv& env) {
     gate_ = ReplicaLagGate(request_.lag);
     if (env.config != nullptr) plan_.queue = queue_settings(*env.config);
+    plan_.redis = RedisRedriveTarget::open(plan_.queue, env.config, options_.redis);  // 69: down
     plan_.selection = request_.selection;
     ReadTransaction tx(*env.session);
     Clock clock(tx, env.run.timezone);
@@ -472,6 +483,7 @@ void WaRedriveFailedCommand::resolve(CommandEnv& env) {
 void WaRedriveFailedCommand::execute(CommandEnv& env) {
     const bool dry = env.run.is_dry_run();
     if (!dry) gate_.check_access(*env.session);
+    if (plan_.redis) plan_.redis->recover(*env.session, env.run);  // what a crash did not push
     make_plan(*env.session);
     choose_payload(plan_, request_, env.config);
     check_settings(dry);
@@ -485,9 +497,13 @@ void WaRedriveFailedCommand::execute(CommandEnv& env) {
 void WaRedriveFailedCommand::make_plan(Session& session) {
     SnapshotTransaction tx(session);
     WaMessageRepository messages(tx, plan_.queue.table);
-    plan_.application_job =
-        QueueRepository(tx, plan_.queue.table).newest_application_job(kRedrivenEvent);
-    plan_.selection.excluded = messages.ids_with_pending_job(plan_.selection);
+    if (!plan_.redis) {
+        plan_.application_job =
+            QueueRepository(tx, plan_.queue.table).newest_application_job(kRedrivenEvent);
+    }
+    plan_.selection.excluded =
+        plan_.redis ? plan_.redis->queued_ids(tx, plan_.selection, queue_name(request_, plan_))
+                    : messages.ids_with_pending_job(plan_.selection);
     plan_.already_queued = static_cast<std::int64_t>(plan_.selection.excluded.size());
     plan_.tally = messages.tally(plan_.selection);
     plan_.left_alone = messages.count_left_alone(plan_.selection, transient_codes());
@@ -518,10 +534,14 @@ void WaRedriveFailedCommand::start(Session& session) {
     retry_transient("wa redrive-failed start", [&] {
         ReadTransaction tx(session);
         WaMessageRepository messages(tx, plan_.queue.table);
-        plan_.jobs_id_sequence = messages.jobs_id_sequence();
+        if (!plan_.redis) plan_.jobs_id_sequence = messages.jobs_id_sequence();
         // One start for every batch's --rate indices, fixed before the first batch, after the
         // jobs earlier runs left waiting on the queue.
-        if (request_.rate) plan_.rate_start = messages.rate_start(queue_name(request_, plan_));
+        if (request_.rate) {
+            const std::string queue = queue_name(request_, plan_);
+            plan_.rate_start =
+                plan_.redis ? plan_.redis->rate_start(tx, queue) : messages.rate_start(queue);
+        }
     });
 }
 

@@ -9,6 +9,7 @@
 #include "ops/batch/engine.hpp"
 #include "ops/batch/replica_lag_gate.hpp"
 #include "ops/commands/command.hpp"
+#include "ops/commands/wa_redrive_redis.hpp"
 #include "ops/db/queue_repository.hpp"
 #include "ops/db/wa_message_repository.hpp"
 #include "ops/queue/job_settings.hpp"
@@ -44,6 +45,7 @@ struct RedriveOptions {
     bool allow_settings_mismatch = false;
     bool dry_run = false;
     ReplicaLagGate::Options lag;
+    RedisRedriveOptions redis;  // --redis-url
 };
 
 // A --failed-after/--failed-before value: a wall time, or a duration ago.
@@ -84,6 +86,7 @@ struct RedrivePlan {
     std::optional<LaravelJobPayload> payload;
     std::string jobs_id_sequence;
     std::optional<std::int64_t> rate_start;
+    std::shared_ptr<RedisRedriveTarget> redis;  // set when the queue is on Redis
 };
 
 // What the run committed.
@@ -116,7 +119,9 @@ class WaRedriveFailedCommand : public Command {
     void resolve(CommandEnv& env) override;
     void execute(CommandEnv& env) override;
     Summary summary() const override;
-    bool changed_data() const override { return result_.jobs_inserted > 0; }
+    bool changed_data() const override {
+        return result_.jobs_inserted > 0 || (plan_.redis && plan_.redis->recovered() > 0);
+    }
     // 75 (try again later) when replica lag stopped the run before it took what it selected.
     ExitCode outcome() const override {
         return stop_ == batch::Stop::kRefused ? ExitCode::kTryLater : ExitCode::kSuccess;

@@ -129,6 +129,7 @@ Summary redrive_summary(const RedriveRequest& request, const RedrivePlan& plan,
     s["by_tenant"] = by_tenant;
     if (stop == batch::Stop::kRefused) s["stopped_by"] = "replica-lag";
     if (request.lag.enabled()) s["replica_lag"] = result.replica_lag;
+    if (plan.redis) s["redis"] = plan.redis->summary();
     return s;
 }
 

@@ -117,6 +117,47 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
+namespace {
+
+// One ASCII character as json_encode writes it.
+void append_escaped_ascii(std::string& out, unsigned char c) {
+    switch (c) {
+        case '"':
+            out += "\\\"";
+            return;
+        case '\\':
+            out += "\\\\";
+            return;
+        case '/':
+            out += "\\/";
+            return;
+        case '\b':
+            out += "\\b";
+            return;
+        case '\f':
+            out += "\\f";
+            return;
+        case '\n':
+            out += "\\n";
+            return;
+        case '\r':
+            out += "\\r";
+            return;
+        case '\t':
+            out += "\\t";
+            return;
+        default:
+            if (c < 0x20) {
+                out += "\\u00";
+                append_hex(out, c);
+            } else {
+                out += static_cast<char>(c);
+            }
+    }
+}
+
+}  // namespace
+
 std::string php_json_escape(std::string_view utf8) {
     std::string out;
     out.reserve(utf8.size() + utf8.size() / 8);
@@ -127,49 +168,12 @@ std::string php_json_escape(std::string_view utf8) {
         i += length;
         if (sequence == "\xe2\x80\xa8") {
             out += "\\u2028";
-            continue;
-        }
-        if (sequence == "\xe2\x80\xa9") {
+        } else if (sequence == "\xe2\x80\xa9") {
             out += "\\u2029";
-            continue;
-        }
-        if (length > 1) {
+        } else if (length > 1) {
             out += sequence;
-            continue;
-        }
-        const auto c = static_cast<unsigned char>(sequence.front());
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '/':
-                out += "\\/";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    append_hex(out, c);
-                } else {
-                    out += static_cast<char>(c);
-                }
+        } else {
+            append_escaped_ascii(out, static_cast<unsigned char>(sequence.front()));
         }
     }
     return out;
@@ -253,7 +257,7 @@ std::string PayloadForm::describe() const {
     return text;
 }
 
-LaravelJobPayload::LaravelJobPayload(std::optional<std::string> on_queue,
+LaravelJobPayload::LaravelJobPayload(const std::optional<std::string>& on_queue,
                                      const JobClassProperties& properties,
                                      const PayloadForm& form) {
     int count = 1;
@@ -310,6 +314,40 @@ std::string LaravelJobPayload::build(std::string_view uuid, std::int64_t wa_mess
                                      std::int64_t created_at) const {
     std::string out;
     append_to(out, uuid, wa_message_id, created_at);
+    return out;
+}
+
+std::string LaravelJobPayload::build_redis(std::string_view uuid, std::int64_t wa_message_id,
+                                           std::int64_t created_at,
+                                           std::string_view redis_id) const {
+    const std::string redis_keys = ",\"id\":\"" + std::string(redis_id) + "\",\"attempts\":0";
+    std::string out = before_uuid_;
+    out += uuid;
+    out += before_id_;
+    out += std::to_string(wa_message_id);
+    if (!has_created_at_) {
+        out += std::string_view(after_id_).substr(0, after_id_.size() - 1);  // without the '}'
+        return out + redis_keys + "}";
+    }
+    out += after_id_;
+    out += std::to_string(created_at);
+    return out + redis_keys + after_created_at_;
+}
+
+std::string new_redis_job_id() {
+    constexpr std::string_view kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string out;
+    while (out.size() < 32) {
+        unsigned char bytes[48];
+        if (RAND_bytes(bytes, sizeof bytes) != 1) {
+            throw std::runtime_error("cannot generate a random job id: OpenSSL RAND_bytes failed");
+        }
+        // 248 = 4 * 62: bytes at or above it are dropped, so every character is equally likely.
+        for (const unsigned char b : bytes) {
+            if (b < 248 && out.size() < 32) out += kAlphabet[b % 62];
+        }
+    }
     return out;
 }
 

@@ -28,17 +28,11 @@ void check_connection(const std::string& name) {
     const std::string what = "QUEUE_CONNECTION is '" + name + "'";
     if (it == connections.end()) {
         throw ConfigError(what + ", not a connection of Laravel's stock config/queue.php; ops " +
-                          "writes jobs for the 'database' connection only");
+                          "writes jobs for the 'database' and 'redis' connections only");
     }
-    if (it->second == "redis") {
-        throw ConfigError(what + " (the redis driver): ops does not write to a Redis queue yet, " +
-                              "and a row in the jobs table would never be run by its workers",
-                          "redrive with the application's own tools, or run the workers of a "
-                          "'database' connection");
-    }
-    if (it->second != "database") {
+    if (it->second != "database" && it->second != "redis") {
         throw ConfigError(what + " (the " + it->second + " driver): ops writes jobs for the " +
-                          "'database' driver only, and a jobs row would never be run");
+                          "'database' and 'redis' drivers only, and a job would never be run");
     }
 }
 
@@ -72,6 +66,14 @@ QueueSettings queue_settings(const ResolvedConfig& config) {
         settings.connection_source = "QUEUE_CONNECTION";
     }
     check_connection(settings.connection);
+    // The redis connection's queue (config/queue.php); its server: redis_queue_settings().
+    if (settings.connection == "redis") {
+        if (const auto queue = get("REDIS_QUEUE"); queue && !queue->empty()) {
+            settings.queue = *queue;
+            settings.queue_source = "REDIS_QUEUE";
+        }
+        return settings;
+    }
     // Laravel 8 to 10's stock config/queue.php does not read DB_QUEUE_*.
     if (config.laravel_version && !config.laravel_version->at_least(11)) return settings;
     if (const auto db = get("DB_QUEUE_CONNECTION"); db && !db->empty()) {

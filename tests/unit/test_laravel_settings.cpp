@@ -81,7 +81,12 @@ TEST_CASE("laravel queue: defaults, Laravel 11's DB_QUEUE_*, and refusals") {
     CHECK(settings.queue == "wa");
     CHECK(settings.retry_after == 300);
     CHECK(queue_settings(config_with(eleven, LaravelVersion{9, 52, 0})).queue == "default");
-    for (const std::string name : {"redis", "sync", "sqs", "beanstalkd", "custom"}) {
+    // The redis driver (#18): its queue is REDIS_QUEUE; its server comes from redis_settings.
+    const QueueSettings redis =
+        queue_settings(config_with({{"QUEUE_CONNECTION", "redis"}, {"REDIS_QUEUE", "wa"}}));
+    CHECK(redis.connection == "redis");
+    CHECK(redis.queue == "wa");
+    for (const std::string name : {"sync", "sqs", "beanstalkd", "custom"}) {
         INFO(name);
         CHECK_THROWS_AS(queue_settings(config_with({{"QUEUE_CONNECTION", name}})), ConfigError);
     }

@@ -49,7 +49,7 @@ class LaravelJobPayload {
     // `on_queue`: std::nullopt for a plain dispatch (the serialized `queue` property is N),
     // or the name given to ->onQueue(). Throws std::invalid_argument for invalid UTF-8
     // (PHP's json_encode refuses it, so the application could not dispatch it either).
-    explicit LaravelJobPayload(std::optional<std::string> on_queue,
+    explicit LaravelJobPayload(const std::optional<std::string>& on_queue,
                                const JobClassProperties& properties = {},
                                const PayloadForm& form = {});
 
@@ -59,6 +59,12 @@ class LaravelJobPayload {
     // Appends the payload to `out`, for callers that build many.
     void append_to(std::string& out, std::string_view uuid, std::int64_t wa_message_id,
                    std::int64_t created_at = 0) const;
+
+    // The payload Laravel's redis driver pushes for the same dispatch: the database payload plus
+    // `"id":<redis_id>,"attempts":0` after `data` (8.0 to 12.10) or after `createdAt`, before
+    // `delay` (12.11+). A payload without `attempts` is lost by the worker's pop script.
+    std::string build_redis(std::string_view uuid, std::int64_t wa_message_id,
+                            std::int64_t created_at, std::string_view redis_id) const;
 
     // The payload is before_uuid() + uuid + before_id() + decimal id + after_id(), and for a
     // form with `createdAt`, + decimal epoch seconds + after_created_at(), so that the database
@@ -76,6 +82,9 @@ class LaravelJobPayload {
     bool has_created_at_ = false;
     std::string after_created_at_;
 };
+
+// A fresh random job id as the redis driver's Str::random(32) makes it: 32 of [A-Za-z0-9].
+std::string new_redis_job_id();
 
 // A fresh random UUID v4 as Ramsey\Uuid writes it: lowercase, 8-4-4-4-12.
 std::string new_uuid_v4();

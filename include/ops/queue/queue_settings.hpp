@@ -20,9 +20,11 @@ struct QueueSettings {
     std::int64_t retry_after = 90;
 };
 
-// Throws ConfigError (exit 78) for a connection that is not the database driver (named, with
-// its driver), a DB_QUEUE_CONNECTION other than the application's database connection, or a
-// setting that is not of the accepted form.
+// For QUEUE_CONNECTION=redis: connection "redis" and REDIS_QUEUE (the server and prefix come
+// from redis_queue_settings()).
+// Throws ConfigError (exit 78) for a connection that is neither the database nor the redis driver
+// (named, with its driver), a DB_QUEUE_CONNECTION other than the application's database connection,
+// or a setting that is not of the accepted form.
 QueueSettings queue_settings(const ResolvedConfig& config);
 
 }  // namespace ops

@@ -347,7 +347,7 @@ void AuditRestoreCommand::record(BatchResult&& result, std::size_t rows) {
 
 // `probing`: a dry run or a diagnosis, which inserts nothing it keeps (dry run: nothing).
 AuditRestoreCommand::BatchResult AuditRestoreCommand::apply_batch(
-    pqxx::transaction_base& tx, const FileState& file, const std::vector<RestoreRow>& rows,
+    Transaction& tx, const FileState& file, const std::vector<RestoreRow>& rows,
     std::size_t count, bool probing) {
     RestoreRepository repo(tx);
     std::vector<std::size_t> which(count);
@@ -367,7 +367,7 @@ AuditRestoreCommand::BatchResult AuditRestoreCommand::apply_batch(
                         c.file, c.line, c.column, c.from, c.to, result.changes.size()),
             "--allow-type-change restores anyway and reports every value that changes");
     }
-    if (dynamic_cast<pqxx::read_transaction*>(&tx) != nullptr) return result;
+    if (!tx.writes()) return result;
     for (const auto& [shape, members] : groups) result.inserted += repo.insert_missing(shape);
     if (!probing) advance_sequences(repo, rows);
     return result;
@@ -425,14 +425,14 @@ void AuditRestoreCommand::diagnose(Session& session, const FileState& file,
     Work tx(session);
     // Savepoints by hand: each try is rolled back whether it failed or not.
     const auto attempt = [&tx](const std::function<void()>& work) -> std::string {
-        tx.exec("SAVEPOINT ops_restore_probe");
+        tx.sql().exec("SAVEPOINT ops_restore_probe");
         std::string failure;
         try {
             work();
         } catch (const pqxx::sql_error& e) {
             failure = first_line(e.what());
         }
-        tx.exec("ROLLBACK TO SAVEPOINT ops_restore_probe");
+        tx.sql().exec("ROLLBACK TO SAVEPOINT ops_restore_probe");
         return failure;
     };
     const auto fails = [&](std::size_t count) {

@@ -411,7 +411,8 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
             Work tx(*session);
             WaMessageRepository messages(tx, queue_.table);
             auto next = messages.next_range(selection_, after_id, *tally_.last_id, wanted);
-            std::string ids = next ? messages.reserve_job_ids(jobs_id_sequence_, next->rows) : "";
+            std::vector<std::int64_t> ids;
+            if (next) ids = messages.reserve_job_ids(jobs_id_sequence_, next->rows);
             tx.commit();
             return std::make_pair(std::move(next), std::move(ids));
         });
@@ -443,23 +444,16 @@ void WaRedriveFailedCommand::redrive(CommandEnv& env) {
 // The jobs of one planned range: fresh uuids, the reserved ids, and the --rate indices from
 // `first_index` (the messages planned before the range), so that no two batches share one.
 JobBatch WaRedriveFailedCommand::job_batch(const RedriveRange& range, std::int64_t first_index,
-                                           std::string job_ids) const {
+                                           std::vector<std::int64_t> job_ids) const {
     JobBatch jobs;
     jobs.queue = queue_name();
     jobs.payload = {payload_->before_uuid(), payload_->before_id(), payload_->after_id(),
                     payload_->has_created_at()
                         ? std::optional<std::string>(payload_->after_created_at())
                         : std::nullopt};
-    jobs.uuids_json.reserve(static_cast<std::size_t>(range.rows) * 39 + 2);
-    jobs.uuids_json += '[';
-    for (std::int64_t i = 0; i < range.rows; ++i) {
-        if (i > 0) jobs.uuids_json += ',';
-        jobs.uuids_json += '"';
-        jobs.uuids_json += new_uuid_v4();
-        jobs.uuids_json += '"';
-    }
-    jobs.uuids_json += ']';
-    jobs.ids_json = std::move(job_ids);
+    jobs.uuids.reserve(static_cast<std::size_t>(range.rows));
+    for (std::int64_t i = 0; i < range.rows; ++i) jobs.uuids.push_back(new_uuid_v4());
+    jobs.job_ids = std::move(job_ids);
     jobs.rate = limits_.rate;
     jobs.rate_start = rate_start_.value_or(0);
     jobs.first_index = first_index;
@@ -476,8 +470,7 @@ WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session
     const std::int64_t after_id = range.after_id;
     // The requeue statement also writes the history it clears: one audit event per message.
     const RedriveAudit audit{kRedrivenEvent, kSubjectType, run.run_id};
-    RequeuedBatch requeued = messages.requeue_batch(selection_, after_id, range.upper, range.rows,
-                                                    jobs, audit, run.timezone);
+    RequeuedBatch requeued = messages.requeue_batch(selection_, range, jobs, audit, run.timezone);
 
     Batch batch;
     batch.first_index = jobs.first_index;

@@ -1,5 +1,7 @@
 #include "ops/db/replication_repository.hpp"
 
+#include "ops/db/statement.hpp"
+
 namespace ops {
 namespace {
 
@@ -66,17 +68,18 @@ SyncReplication ReplicationRepository::sync_replication() {
 }
 
 std::vector<std::string> ReplicationRepository::publications_deleting(const std::string& table) {
-    const auto rows = tx_.exec_params(
-        "SELECT p.pubname FROM pg_publication p "
-        "WHERE p.pubdelete AND EXISTS ("
-        "  SELECT 1 FROM pg_publication_tables t "
-        "  JOIN pg_class c ON c.oid = to_regclass($1) "
-        "  JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "  WHERE t.pubname = p.pubname AND t.schemaname = n.nspname AND t.tablename = c.relname) "
-        "ORDER BY 1",
-        table);
+    static const Statement publications(R"sql(
+        SELECT p.pubname FROM pg_publication p
+        WHERE p.pubdelete AND EXISTS (
+          SELECT 1 FROM pg_publication_tables t
+          JOIN pg_class c ON c.oid = to_regclass(:table)
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE t.pubname = p.pubname AND t.schemaname = n.nspname AND t.tablename = c.relname)
+        ORDER BY 1
+    )sql");
     std::vector<std::string> names;
-    for (const auto& row : rows) names.push_back(row[0].as<std::string>());
+    for (const auto& row : run(tx_, Bindings(publications).set("table", table)))
+        names.push_back(row[0].as<std::string>());
     return names;
 }
 

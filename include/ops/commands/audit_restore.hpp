@@ -57,7 +57,7 @@ class AuditRestoreCommand : public Command {
     void restore_file(Session& session, FileState& file);
     bool apply_references(RestoreRow& row);
     void flush(Session& session, const FileState& file, std::vector<RestoreRow>& rows);
-    BatchResult apply_batch(pqxx::transaction_base& tx, const FileState& file,
+    BatchResult apply_batch(Transaction& tx, const FileState& file,
                             const std::vector<RestoreRow>& rows, std::size_t count, bool probing);
     std::vector<Change> check_values(RestoreRepository& repo, const FileState& file,
                                      const std::vector<RestoreRow>& rows,

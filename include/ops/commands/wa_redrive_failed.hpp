@@ -78,7 +78,7 @@ class WaRedriveFailedCommand : public Command {
     Summary payload_summary() const;
     void redrive(CommandEnv& env);
     JobBatch job_batch(const RedriveRange& range, std::int64_t first_index,
-                       std::string job_ids) const;
+                       std::vector<std::int64_t> job_ids) const;
     Batch run_batch(Session& session, const RunContext& run, const RedriveRange& range,
                     const JobBatch& jobs);
     void account(const Batch& batch);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ops/db/session.hpp"
+
 namespace ops {
 
 // Which audit events a run selects: created before `cutoff` (NULL created_at never is),
@@ -57,7 +59,7 @@ constexpr const char* kJsonNullMember = "$json_null";
 // All SQL on audit_events.
 class AuditRepository {
   public:
-    explicit AuditRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit AuditRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     // Rows the selection matches, per channel, largest first.
     std::vector<ChannelCount> count_by_channel(const AuditSelection& selection);

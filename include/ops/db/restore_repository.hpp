@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "ops/db/session.hpp"
+
 namespace ops {
 
 // A column of audit_events as restore needs it.
@@ -53,7 +55,7 @@ struct ValueChange {
 // quoted; every value is a bound parameter.
 class RestoreRepository {
   public:
-    explicit RestoreRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit RestoreRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     std::vector<TableColumn> columns();
     std::vector<ForeignKey> foreign_keys();

@@ -78,10 +78,12 @@ ArchivedBatch AuditRepository::take_range(const AuditSelection& selection, const
 // column holding JSON null end in a "$json_null" member naming those columns (format 2).
 // Read from the catalog in the batch's transaction: a migration may add a column mid-run.
 std::string AuditRepository::archive_line_sql() {
-    const auto rows = tx_.exec(
-        "SELECT attname, atttypid = 'jsonb'::regtype FROM pg_attribute "
-        "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
-        "  AND atttypid IN ('json'::regtype, 'jsonb'::regtype) ORDER BY attnum");
+    const auto rows = tx_.exec(R"sql(
+        SELECT attname, atttypid = 'jsonb'::regtype FROM pg_attribute
+        WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped
+          AND atttypid IN ('json'::regtype, 'jsonb'::regtype)
+        ORDER BY attnum
+    )sql");
     if (rows.empty()) return "row_to_json(a)::text";
     std::string any, names;
     for (const auto& row : rows) {
@@ -101,10 +103,11 @@ std::string AuditRepository::archive_line_sql() {
 
 std::vector<std::pair<std::string, std::string>> AuditRepository::column_types() {
     std::vector<std::pair<std::string, std::string>> columns;
-    for (const auto& row :
-         tx_.exec("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                  "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
-                  "ORDER BY attnum")) {
+    for (const auto& row : tx_.exec(R"sql(
+             SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+             WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped
+             ORDER BY attnum
+         )sql")) {
         columns.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
     }
     return columns;

@@ -42,11 +42,9 @@ constexpr const char* kFailedJobs = R"sql(UNION ALL
 
 std::optional<ApplicationJob> QueueRepository::newest_application_job(
     const std::string& redriven_event) {
-    const Statement newest(fmt::format(fmt::runtime(kNewestApplicationJob),
-                                       fmt::arg("jobs", jobs_),
-                                       fmt::arg("failed_jobs", table_exists("failed_jobs")
-                                                                   ? kFailedJobs
-                                                                   : "")));
+    const Statement newest(
+        fmt::format(fmt::runtime(kNewestApplicationJob), fmt::arg("jobs", jobs_),
+                    fmt::arg("failed_jobs", table_exists("failed_jobs") ? kFailedJobs : "")));
     const auto rows = run(tx_, Bindings(newest)
                                    .set("job_class", kJobClassMarker)
                                    .set("uuid_pattern", kUuidPattern)

@@ -1,8 +1,8 @@
 #include "ops/db/quota_repository.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "ops/db/statement.hpp"
@@ -65,9 +65,8 @@ std::vector<Candidate> QuotaRepository::candidate_tenants(const QuotaPeriod& per
     return tenants;
 }
 
-std::vector<std::int64_t> QuotaRepository::insert_missing_rows(const QuotaPeriod& period,
-                                                               std::span<const std::int64_t> tenants,
-                                                               const std::string& now) {
+std::vector<std::int64_t> QuotaRepository::insert_missing_rows(
+    const QuotaPeriod& period, std::span<const std::int64_t> tenants, const std::string& now) {
     static const Statement insert(expand(R"sql(
         INSERT INTO quota_usages (tenant_id, period, used, created_at, updated_at)
         SELECT t.id, :period::bpchar, 0, :now::timestamp, :now::timestamp
@@ -128,8 +127,8 @@ std::string quota_updates_json(std::span<const QuotaUpdate> updates) {
     return list.dump();
 }
 
-std::int64_t QuotaRepository::apply(const QuotaPeriod& period,
-                                    std::span<const QuotaUpdate> updates, const std::string& now) {
+std::int64_t QuotaRepository::apply(const QuotaPeriod& period, std::span<const QuotaUpdate> updates,
+                                    const std::string& now) {
     static const Statement update(R"sql(
         UPDATE quota_usages q
         SET used = c.used, reconciled_at = :now::timestamp,
@@ -141,7 +140,7 @@ std::int64_t QuotaRepository::apply(const QuotaPeriod& period,
                                                   .set("period", period.period)
                                                   .set("updates", quota_updates_json(updates))
                                                   .set("now", now))
-                                          .affected_rows());
+                                         .affected_rows());
 }
 
 }  // namespace ops

@@ -19,7 +19,8 @@ void RunRecordRepository::record_run(const std::string& event,
         SELECT 'ops', :event, 'cli', :metadata::json, t, t
         FROM (SELECT (now() AT TIME ZONE :zone)::timestamp(0) AS t) AS clock
     )sql");
-    run(tx_, Bindings(record).set("event", event).set("metadata", dump(metadata)).set("zone", zone));
+    run(tx_,
+        Bindings(record).set("event", event).set("metadata", dump(metadata)).set("zone", zone));
 }
 
 }  // namespace ops

@@ -83,8 +83,8 @@ class Translator {
     }
 
     [[noreturn]] void fail(const std::string& what) const {
-        throw std::invalid_argument("SQL statement: " + what + " at offset " +
-                                    std::to_string(at_) + ": " + std::string(sql_.substr(0, 60)));
+        throw std::invalid_argument("SQL statement: " + what + " at offset " + std::to_string(at_) +
+                                    ": " + std::string(sql_.substr(0, 60)));
     }
 
     std::string_view sql_;

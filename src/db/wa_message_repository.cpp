@@ -31,10 +31,9 @@ constexpr const char* kWaMessageIdPattern = R"(waMessageId\\";i:([0-9]{1,19});)"
 // tally, its {limit} clause filled in.
 std::string expand(std::string_view sql, const std::string& jobs = {},
                    std::string_view limit = {}) {
-    return fmt::format(fmt::runtime(sql), fmt::arg("in_scope", kInScope),
-                       fmt::arg("reason_taken", kReasonTaken),
-                       fmt::arg("not_excluded", kNotExcluded), fmt::arg("jobs", jobs),
-                       fmt::arg("limit", limit));
+    return fmt::format(
+        fmt::runtime(sql), fmt::arg("in_scope", kInScope), fmt::arg("reason_taken", kReasonTaken),
+        fmt::arg("not_excluded", kNotExcluded), fmt::arg("jobs", jobs), fmt::arg("limit", limit));
 }
 
 void bind_scope(Bindings& b, const RedriveSelection& selection) {

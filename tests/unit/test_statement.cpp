@@ -70,9 +70,9 @@ TEST_CASE("values are bound by name, each kind in its text form", "[statement]")
         .set("literal", "plain")
         .set("negative", -7)
         .set("off", false);
-    CHECK(texts(b) == std::vector<std::optional<std::string>>{
-                          "it's", "42", "true", std::nullopt, std::nullopt, "x", "plain", "-7",
-                          "false"});
+    CHECK(texts(b) == std::vector<std::optional<std::string>>{"it's", "42", "true", std::nullopt,
+                                                              std::nullopt, "x", "plain", "-7",
+                                                              "false"});
 }
 
 TEST_CASE("a value set twice keeps the last one", "[statement]") {

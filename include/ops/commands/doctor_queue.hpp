@@ -1,10 +1,10 @@
 #pragma once
 
 #include <functional>
-#include "ops/db/session.hpp"
 #include <string>
 
 #include "ops/core/config.hpp"
+#include "ops/db/session.hpp"
 #include "ops/output/summary.hpp"
 
 namespace ops {

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "ops/db/session.hpp"
 #include <string>
 
+#include "ops/db/session.hpp"
 #include "ops/output/summary.hpp"
 
 namespace ops {

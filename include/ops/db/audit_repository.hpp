@@ -35,7 +35,7 @@ struct ChannelCount {
 // each with its full JSON line. Views point into the result the batch owns.
 class ArchivedBatch {
   public:
-    explicit ArchivedBatch(pqxx::result rows) : rows_(std::move(rows)) {}
+    explicit ArchivedBatch(const pqxx::result& rows) : rows_(rows) {}
     std::size_t size() const { return rows_.size(); }
     std::int64_t id(std::size_t i) const {
         return rows_[static_cast<int>(i)][0].as<std::int64_t>();

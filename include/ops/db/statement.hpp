@@ -47,10 +47,7 @@ ParamText param_text(const char* text);  // never null: use std::nullopt for NUL
 ParamText param_text(bool value);
 ParamText param_text(std::nullopt_t);
 template <std::integral T>
-    requires(!std::same_as<T, bool>)
-ParamText param_text(T value) {
-    return std::to_string(value);
-}
+requires(!std::same_as<T, bool>) ParamText param_text(T value) { return std::to_string(value); }
 template <typename T>
 ParamText param_text(const std::optional<T>& value) {
     if (!value) return std::nullopt;

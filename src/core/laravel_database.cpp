@@ -117,6 +117,16 @@ void merge_url(std::map<std::string, std::string>& config, const UrlParts& url) 
     }
 }
 
+// A percent-encoded NUL (%00) decodes to a byte no C string, so no libpq connection, can hold.
+void refuse_nul(const std::map<std::string, std::string>& config, const std::string& url_key) {
+    for (const auto& [key, value] : config) {
+        if (value.find('\0') == std::string::npos) continue;
+        throw ConfigError(url_key + ": the URL's " + key +
+                          " decodes to a NUL byte (%00), which a PostgreSQL connection cannot "
+                          "carry; expected pgsql://user:password@host:5432/database");
+    }
+}
+
 // Which URL setting the application's config/database.php reads.
 std::optional<std::pair<std::string, std::string>> database_url(
     const EnvValues& env, const GetEnv& getenv, const std::optional<LaravelVersion>& version) {
@@ -187,6 +197,7 @@ LaravelDatabase laravel_database(const EnvValues& env, const GetEnv& getenv,
                               "postgres:// or postgresql://)");
         }
         merge_url(config, parts);
+        refuse_nul(config, url->first);
         out.url_key = url->first;
     }
     static const char* kOrder[] = {"host",    "port",    "dbname", "user",       "password",

@@ -110,7 +110,10 @@ std::optional<std::size_t> Statement::index_of(std::string_view name) const {
 
 ParamText param_text(std::string_view text) { return std::string(text); }
 ParamText param_text(const std::string& text) { return text; }
-ParamText param_text(const char* text) { return std::string(text); }
+ParamText param_text(const char* text) {
+    if (text == nullptr) return std::nullopt;
+    return std::string(text);
+}
 ParamText param_text(bool value) { return value ? "true" : "false"; }
 ParamText param_text(std::nullopt_t) { return std::nullopt; }
 

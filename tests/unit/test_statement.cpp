@@ -59,7 +59,8 @@ TEST_CASE("positional parameters, dollar quotes and open quotes are refused", "[
 
 TEST_CASE("values are bound by name, each kind in its text form", "[statement]") {
     const Statement s(
-        "SELECT :text, :number, :flag, :none, :maybe, :some, :literal, :negative, :off");
+        "SELECT :text, :number, :flag, :none, :maybe, :some, :literal, :negative, :off, "
+        ":null_pointer");
     Bindings b(s);
     b.set("number", std::int64_t{42})
         .set("text", std::string("it's"))
@@ -69,10 +70,11 @@ TEST_CASE("values are bound by name, each kind in its text form", "[statement]")
         .set("some", std::optional<std::string>("x"))
         .set("literal", "plain")
         .set("negative", -7)
-        .set("off", false);
+        .set("off", false)
+        .set("null_pointer", static_cast<const char*>(nullptr));
     CHECK(texts(b) == std::vector<std::optional<std::string>>{"it's", "42", "true", std::nullopt,
                                                               std::nullopt, "x", "plain", "-7",
-                                                              "false"});
+                                                              "false", std::nullopt});
 }
 
 TEST_CASE("a value set twice keeps the last one", "[statement]") {

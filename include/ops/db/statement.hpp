@@ -43,7 +43,7 @@ using ParamText = std::optional<std::string>;
 
 ParamText param_text(std::string_view text);
 ParamText param_text(const std::string& text);
-ParamText param_text(const char* text);  // never null: use std::nullopt for NULL
+ParamText param_text(const char* text);  // nullptr: NULL
 ParamText param_text(bool value);
 ParamText param_text(std::nullopt_t);
 template <std::integral T>

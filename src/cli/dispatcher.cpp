@@ -362,15 +362,15 @@ int run_command(const CommandSpec& spec, Command& command, const GlobalArguments
     std::optional<Session> session;
     if (spec.traits.needs_database) session.emplace(config.connection, settings);
     if (session) guard_standby(*session, spec, run);
-    std::optional<AdvisoryLock> lock;
-    if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
-
     CommandEnv env{run,
                    globals,
                    session ? &*session : nullptr,
                    [&] { return std::make_unique<Session>(config.connection, settings); },
                    check_command_line,
                    &config};
+    command.resolve(env);
+    std::optional<AdvisoryLock> lock;
+    if (spec.traits.takes_lock && !run.is_dry_run()) lock.emplace(*session, spec.full_name());
     const Outcome outcome = execute_guarded(command, env);
     const Summary summary = frame_summary(spec, run, command, outcome);
     if (spec.traits.records_run && !run.is_dry_run() && command.changed_data() && session &&

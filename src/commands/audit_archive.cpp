@@ -1,4 +1,4 @@
-#include "ops/commands/audit_archive.hpp"
+#include "audit_archive.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -6,12 +6,11 @@
 #include <algorithm>
 
 #include "ops/archive/archive_writer.hpp"
-#include "ops/commands/batch_pool.hpp"
+#include "ops/batch/sessions.hpp"
+#include "ops/commands/audit_archive.hpp"
 #include "ops/core/files.hpp"
 #include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
-#include "ops/db/retry.hpp"
-#include "ops/output/progress.hpp"
 #include "ops/queue/laravel_job_payload.hpp"
 
 namespace ops {
@@ -21,9 +20,176 @@ constexpr std::filesystem::perms kFolderPerms = std::filesystem::perms::owner_al
                                                 std::filesystem::perms::group_read |
                                                 std::filesystem::perms::group_exec;
 
+void bind_options(CLI::App& app, ArchiveOptions& o) {
+    auto* days = app.add_option("--days", o.days, "archive rows older than N days (default 90)");
+    app.add_option("--before", o.before, "archive rows created before DATE[ HH:MM[:SS]]")
+        ->excludes(days);
+    app.add_option("--channel", o.channels, "only this channel (repeatable)");
+    app.add_option("--dir", o.dir, "archive folder (default storage/app/audit-archives)");
+    app.add_option("--batch-size", o.batch_size, "rows per transaction (default 10000)");
+    app.add_option("--limit", o.limit, "at most N rows this run");
+    app.add_option("--sleep", o.sleep_ms, "pause MS milliseconds between batches");
+    app.add_option("--max-runtime", o.max_runtime, "stop after the batch that passes DURATION");
+    app.add_option("--parallel", o.parallel,
+                   "batches in flight at once, each on its own connection (default 2)");
+    app.add_flag("--gzip", o.gzip, "write .jsonl.gz");
+    ReplicaLagGate::add_options(app, o.lag);
+    app.add_flag("--allow-slot-loss", o.allow_slot_loss,
+                 "run even if a replication slot's safe_wal_size is below the WAL it writes");
+    app.add_flag("--dry-run", o.dry_run, "report what would be archived; change nothing");
+}
+
+void check_channels(const std::vector<std::string>& channels) {
+    for (const auto& channel : channels) {
+        if (channel.empty()) throw UsageError("--channel: expected a channel name, got ''");
+        // The channel travels as a JSON parameter, and the database holds only UTF-8.
+        if (!is_valid_utf8(channel)) {
+            throw UsageError("--channel: expected a channel name in UTF-8, got bytes that are not");
+        }
+    }
+}
+
+std::optional<std::chrono::milliseconds> parse_max_runtime(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    const auto runtime = parse_duration(text, "--max-runtime", std::chrono::hours(24 * 365));
+    // 0 would stop before the first batch, leaving an empty file and manifest.
+    if (runtime.count() == 0) {
+        throw UsageError(
+            "--max-runtime: expected a duration above zero such as 90s, 30m or 2h, got '" + text +
+            "'");
+    }
+    return runtime;
+}
+
+// A folder that is a file, is not writable or cannot be created fails in the resolve step,
+// before the lock and before any row is read; only a real run creates it, after the lock.
+void check_folder(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+        throw UsageError("--dir: '" + dir.string() + "' exists and is not a folder");
+    }
+    if (fs::exists(dir, ec)) {
+        if (::access(dir.c_str(), W_OK | X_OK) != 0)
+            throw UsageError("--dir: folder '" + dir.string() + "' is not writable");
+        return;
+    }
+    // The nearest folder that exists must take the new ones.
+    fs::path parent = fs::absolute(dir, ec).parent_path();
+    while (!parent.empty() && !fs::exists(parent, ec) && parent != parent.parent_path())
+        parent = parent.parent_path();
+    const char* why = !fs::is_directory(parent, ec)                ? "Not a directory"
+                      : ::access(parent.c_str(), W_OK | X_OK) != 0 ? "Permission denied"
+                                                                   : nullptr;
+    if (why != nullptr) throw UsageError("--dir: cannot create '" + dir.string() + "': " + why);
+}
+
+void create_folder(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::exists(dir, ec)) return;
+    fs::create_directories(dir, ec);
+    if (ec) throw RunFailure("--dir: cannot create '" + dir.string() + "': " + ec.message());
+    fs::permissions(dir, kFolderPerms, ec);
+}
+
+// What one committed batch adds to the result, computed on its worker.
+struct BatchTally {
+    std::int64_t rows = 0;
+    std::map<std::string, std::int64_t> by_channel;
+    std::optional<std::int64_t> first_id, last_id;
+    std::optional<std::string> oldest, newest;
+};
+
+template <class T>
+void widen(std::optional<T>& low, std::optional<T>& high, const T& value) {
+    if (!low || value < *low) low = value;
+    if (!high || value > *high) high = value;
+}
+
+BatchTally tally_of(const ArchivedBatch& batch) {
+    BatchTally tally;
+    tally.rows = static_cast<std::int64_t>(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        ++tally.by_channel[std::string(batch.channel(i))];
+        widen(tally.first_id, tally.last_id, batch.id(i));
+        widen(tally.oldest, tally.newest, std::string(batch.created_at(i)));
+    }
+    return tally;
+}
+
+// The archive's batches for the engine: ranges of ids the selection holds, each deleted in
+// a transaction that commits once its lines are durable in the file.
+class ArchiveJob : public batch::Job<Session, batch::NoTask, BatchTally> {
+  public:
+    ArchiveJob(const ArchivePlan& plan, ArchiveWriter& writer, ReplicaLagGate& gate,
+               ArchiveResult& result)
+        : plan_(plan), writer_(writer), gate_(gate), result_(result) {}
+
+    std::optional<batch::Planned<batch::NoTask>> plan(Session& session,
+                                                      const batch::Next& next) override {
+        ReadTransaction tx(session);
+        const auto range = AuditRepository(tx).next_range(plan_.selection, next.after, next.wanted);
+        if (!range) return std::nullopt;
+        return batch::Planned<batch::NoTask>{{range->after_id, range->upper, range->rows}, {}};
+    }
+    bool admit(Session& session) override { return gate_.admit(session); }
+
+    BatchTally run(Session& session, const batch::Planned<batch::NoTask>& batch,
+                   batch::Serial& serial) override {
+        Work tx(session);
+        const ArchivedBatch rows = AuditRepository(tx).take_range(
+            plan_.selection, {batch.range.after, batch.range.upper, batch.range.rows});
+        serial.run([&] {
+            for (std::size_t i = 0; i < rows.size(); ++i) writer_.append_line(rows.json(i));
+            writer_.sync();
+        });
+        tx.commit();
+        return tally_of(rows);
+    }
+
+    std::int64_t fold(BatchTally&& tally) override {
+        result_.deleted += tally.rows;
+        for (const auto& [channel, rows] : tally.by_channel) result_.by_channel[channel] += rows;
+        if (tally.rows == 0) return 0;
+        widen(result_.first_id, result_.last_id, *tally.first_id);
+        widen(result_.first_id, result_.last_id, *tally.last_id);
+        widen(result_.oldest_created_at, result_.newest_created_at, *tally.oldest);
+        widen(result_.oldest_created_at, result_.newest_created_at, *tally.newest);
+        return tally.rows;
+    }
+
+  private:
+    const ArchivePlan& plan_;
+    ArchiveWriter& writer_;
+    ReplicaLagGate& gate_;
+    ArchiveResult& result_;
+};
+
+Manifest manifest_of(const ArchiveRequest& request, const ArchivePlan& plan,
+                     const ArchiveResult& result, const ArchiveWriter& writer,
+                     const RunContext& run) {
+    Manifest manifest;
+    manifest.data_file = writer.path().filename().string();
+    manifest.run_id = run.run_id;
+    manifest.compression = request.gzip ? "gzip" : "none";
+    manifest.cutoff = plan.selection.cutoff;
+    manifest.channels = plan.selection.channels;
+    manifest.timezone = run.timezone;
+    manifest.rows = static_cast<std::int64_t>(writer.lines());
+    manifest.first_id = result.first_id;
+    manifest.last_id = result.last_id;
+    manifest.oldest_created_at = result.oldest_created_at;
+    manifest.newest_created_at = result.newest_created_at;
+    manifest.bytes = writer.bytes_on_disk();
+    manifest.sha256 = writer.sha256();
+    manifest.columns = plan.columns;
+    return manifest;
+}
+
 }  // namespace
 
-CommandSpec AuditArchiveCommand::spec() {
+CommandSpec audit_archive_spec() {
     CommandSpec spec;
     spec.group = "audit";
     spec.name = "archive";
@@ -37,73 +203,70 @@ CommandSpec AuditArchiveCommand::spec() {
         "  ops audit archive --days 90 --max-lag-bytes 256MB --max-lag 30s --max-pause 10m";
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<AuditArchiveCommand>();
-        Options& o = command->options_;
-        auto* days =
-            app.add_option("--days", o.days, "archive rows older than N days (default 90)");
-        app.add_option("--before", o.before, "archive rows created before DATE[ HH:MM[:SS]]")
-            ->excludes(days);
-        app.add_option("--channel", o.channels, "only this channel (repeatable)");
-        app.add_option("--dir", o.dir, "archive folder (default storage/app/audit-archives)");
-        app.add_option("--batch-size", o.batch_size, "rows per transaction (default 10000)");
-        app.add_option("--limit", o.limit, "at most N rows this run");
-        app.add_option("--sleep", o.sleep_ms, "pause MS milliseconds between batches");
-        app.add_option("--max-runtime", o.max_runtime, "stop after the batch that passes DURATION");
-        app.add_option("--parallel", o.parallel,
-                       "batches in flight at once, each on its own connection (default 2)");
-        app.add_flag("--gzip", o.gzip, "write .jsonl.gz");
-        ReplicaLagGate::add_options(app, o.lag);
-        app.add_flag("--allow-slot-loss", o.allow_slot_loss,
-                     "run even if a replication slot's safe_wal_size is below the WAL it writes");
-        app.add_flag("--dry-run", o.dry_run, "report what would be archived; change nothing");
+        bind_options(app, command->options());
         return command;
     };
     return spec;
 }
 
-void AuditArchiveCommand::validate() {
-    limits_.days = parse_integer(options_.days, "--days", 1, 365000);
-    if (!options_.before.empty())
-        limits_.before = parse_local_datetime(options_.before, "--before");
-    limits_.batch_size = parse_integer(options_.batch_size, "--batch-size", 1, 1000000);
-    if (!options_.limit.empty()) {
-        limits_.max_rows = parse_integer(options_.limit, "--limit", 1, INT64_MAX / 2);
-    }
-    limits_.sleep =
-        std::chrono::milliseconds(parse_integer(options_.sleep_ms, "--sleep", 0, 3600000));
-    if (!options_.max_runtime.empty()) {
-        limits_.max_runtime =
-            parse_duration(options_.max_runtime, "--max-runtime", std::chrono::hours(24 * 365));
-        // 0 would stop before the first batch, leaving an empty file and manifest.
-        if (limits_.max_runtime->count() == 0) {
-            throw UsageError(
-                "--max-runtime: expected a duration above zero such as 90s, 30m or "
-                "2h, got '" +
-                options_.max_runtime + "'");
+ArchiveRequest make_archive_request(const ArchiveOptions& o) {
+    ArchiveRequest r;
+    r.days = parse_integer(o.days, "--days", 1, 365000);
+    if (!o.before.empty()) r.before = parse_local_datetime(o.before, "--before");
+    r.batch_size = parse_integer(o.batch_size, "--batch-size", 1, 1000000);
+    if (!o.limit.empty()) r.max_rows = parse_integer(o.limit, "--limit", 1, INT64_MAX / 2);
+    r.sleep = std::chrono::milliseconds(parse_integer(o.sleep_ms, "--sleep", 0, 3600000));
+    r.max_runtime = parse_max_runtime(o.max_runtime);
+    r.parallel = static_cast<std::size_t>(parse_integer(o.parallel, "--parallel", 1, 8));
+    check_channels(o.channels);
+    r.channels = o.channels;
+    if (o.dir.empty()) throw UsageError("--dir: expected a folder path, got ''");
+    r.dir = o.dir;
+    r.gzip = o.gzip;
+    r.dry_run = o.dry_run;
+    r.lag = ReplicaLagGate::parse(o.lag);
+    r.allow_slot_loss = o.allow_slot_loss;
+    return r;
+}
+
+// Before the lock: the cutoff on the database clock (a --before in the future is a usage
+// error) and the folder.
+void AuditArchiveCommand::resolve(CommandEnv& env) {
+    gate_ = ReplicaLagGate(request_.lag);
+    plan_.selection.channels = request_.channels;
+    {
+        ReadTransaction tx(*env.session);
+        Clock clock(tx, env.run.timezone);
+        if (request_.before && clock.is_future(*request_.before)) {
+            throw UsageError("--before: '" + options_.before + "' is in the future (now is " +
+                             clock.now() + " in " + env.run.timezone + ")");
         }
+        plan_.selection.cutoff = request_.before ? *request_.before : clock.days_ago(request_.days);
     }
-    limits_.parallel =
-        static_cast<std::size_t>(parse_integer(options_.parallel, "--parallel", 1, 8));
-    for (const auto& channel : options_.channels) {
-        if (channel.empty()) throw UsageError("--channel: expected a channel name, got ''");
-        // The channel travels as a JSON parameter, and the database holds only UTF-8.
-        if (!is_valid_utf8(channel)) {
-            throw UsageError("--channel: expected a channel name in UTF-8, got bytes that are not");
-        }
-    }
-    if (options_.dir.empty()) throw UsageError("--dir: expected a folder path, got ''");
-    selection_.channels = options_.channels;
-    gate_ = ReplicaLagGate(ReplicaLagGate::parse(options_.lag));
+    check_folder(request_.dir);
 }
 
 void AuditArchiveCommand::execute(CommandEnv& env) {
     // --max-runtime counts from here: connecting and taking the lock are not work.
     work_started_ = std::chrono::steady_clock::now();
-    resolve_cutoff(*env.session, env.run);
-    check_folder(!env.run.is_dry_run());
-    plan(*env.session, env.run);
+    if (!env.run.is_dry_run()) create_folder(request_.dir);
+    make_plan(*env.session, env.run);
     check_replication(*env.session, env.run.is_dry_run());
-    if (env.run.is_dry_run() || selected_ == 0) return;
+    if (env.run.is_dry_run() || plan_.selected == 0) return;
     archive(env);
+}
+
+void AuditArchiveCommand::make_plan(Session& session, const RunContext& run) {
+    ReadTransaction tx(session);
+    plan_.channels = AuditRepository(tx).count_by_channel(plan_.selection);
+    // The types rows had when archived, so that a restore can tell when they changed.
+    for (auto& [name, type] : AuditRepository(tx).column_types())
+        plan_.columns.push_back({std::move(name), std::move(type)});
+    for (const auto& channel : plan_.channels) plan_.selected += channel.rows;
+    if (request_.max_rows) plan_.selected = std::min(plan_.selected, *request_.max_rows);
+    plan_.data_file = request_.dir / archive_file_name(run.short_run_id(), request_.gzip);
+    spdlog::info("cutoff {} ({}): {} rows to archive into {}", plan_.selection.cutoff, run.timezone,
+                 plan_.selected, plan_.data_file.string());
 }
 
 // Before any row goes: the role can read the lags the gate needs, and no slot, publication or
@@ -115,215 +278,104 @@ void AuditArchiveCommand::check_replication(Session& session, bool dry_run) {
         if (!dry_run) throw;
         spdlog::warn("{} (a real run would refuse)", e.what());
     }
-    if (selected_ == 0) return;
-    preflight_ = run_archive_preflight(
-        session, {selected_, gate_.limits(),
-                  limits_.batch_size * static_cast<std::int64_t>(limits_.parallel),
-                  options_.allow_slot_loss});
-    preflight_ran_ = true;
-    enforce_preflight(preflight_, dry_run);
+    if (plan_.selected == 0) return;
+    plan_.preflight = run_archive_preflight(
+        session, {plan_.selected, request_.lag,
+                  request_.batch_size * static_cast<std::int64_t>(request_.parallel),
+                  request_.allow_slot_loss});
+    enforce_preflight(*plan_.preflight, dry_run);
 }
 
-// A folder that is a file or not writable fails here, before any row is read.
-void AuditArchiveCommand::check_folder(bool create) const {
-    namespace fs = std::filesystem;
-    const fs::path dir = options_.dir;
-    std::error_code ec;
-    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
-        throw UsageError("--dir: '" + dir.string() + "' exists and is not a folder");
-    }
-    if (!fs::exists(dir, ec)) {
-        if (!create) return;
-        fs::create_directories(dir, ec);
-        if (ec) throw UsageError("--dir: cannot create '" + dir.string() + "': " + ec.message());
-        fs::permissions(dir, kFolderPerms, ec);
-    }
-    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-        throw UsageError("--dir: folder '" + dir.string() + "' is not writable");
-    }
-}
-
-void AuditArchiveCommand::resolve_cutoff(Session& session, const RunContext& run) {
-    ReadTransaction tx(session);
-    Clock clock(tx, run.timezone);
-    if (limits_.before) {
-        if (clock.is_future(*limits_.before)) {
-            throw UsageError("--before: '" + options_.before + "' is in the future (now is " +
-                             clock.now() + " in " + run.timezone + ")");
-        }
-        selection_.cutoff = *limits_.before;
-    } else {
-        selection_.cutoff = clock.days_ago(limits_.days);
-    }
-}
-
-void AuditArchiveCommand::plan(Session& session, const RunContext& run) {
-    ReadTransaction tx(session);
-    planned_ = AuditRepository(tx).count_by_channel(selection_);
-    // The types rows had when archived, so that a restore can tell when they changed.
-    for (auto& [name, type] : AuditRepository(tx).column_types())
-        manifest_.columns.push_back({std::move(name), std::move(type)});
-    for (const auto& channel : planned_) selected_ += channel.rows;
-    if (limits_.max_rows) selected_ = std::min(selected_, *limits_.max_rows);
-    data_file_ =
-        std::filesystem::path(options_.dir) / archive_file_name(run.short_run_id(), options_.gzip);
-    spdlog::info("cutoff {} ({}): {} rows to archive into {}", selection_.cutoff, run.timezone,
-                 selected_, data_file_.string());
-}
-
-// Plans id ranges one after another, each on the first free session of the pool, which then
-// runs that batch. Stopping (signal, --limit, --max-runtime) only stops planning: batches in
-// flight finish or roll back, and the first failure is reported once all ended.
+// The batches run on the engine; the file is complete and its manifest written only when
+// every batch ended well.
 void AuditArchiveCommand::archive(CommandEnv& env) {
-    ArchiveWriter writer(data_file_, options_.gzip ? Compression::kGzip : Compression::kNone);
-    ProgressReporter progress("audit archive", selected_);
-    BatchPool pool(env, limits_.parallel);
-    std::int64_t after_id = 0;
-    while (!should_stop(env.run)) {
-        Session* session = pool.acquire();
-        if (session == nullptr) break;
-        const std::int64_t wanted = std::min(
-            limits_.batch_size, limits_.max_rows ? *limits_.max_rows - planned_rows_ : INT64_MAX);
-        const auto range = retry_transient("audit archive plan", [&] {
-            ReadTransaction tx(*session);
-            return AuditRepository(tx).next_range(selection_, after_id, wanted);
-        });
-        if (!range || !gate_.admit(*session)) {
-            pool.release(*session);
-            break;
-        }
-        after_id = range->upper;
-        planned_rows_ += range->rows;
-        pool.launch(*session,
-                    [this, session, r = *range, &writer] { archive_range(*session, r, writer); });
-        {
-            const std::lock_guard lock(progress_mutex_);
-            progress.update(deleted_);
-        }
-        if (limits_.sleep.count() > 0 && !should_stop(env.run)) interruptible_sleep(pause());
-    }
-    pool.wait_all();
+    ArchiveWriter writer(plan_.data_file, request_.gzip ? Compression::kGzip : Compression::kNone);
+    ArchiveJob job(plan_, writer, gate_, result_);
+    batch::Config config;
+    config.what = "audit archive";
+    config.parallel = request_.parallel;
+    config.limits = {request_.batch_size, request_.max_rows, request_.max_runtime,
+                     request_.sleep,      work_started_,     0};
+    config.progress_total = plan_.selected;
+    stop_ = batch::run_on_sessions(job, config, *env.session, env.open_session).stop;
     writer.finish();
-    write_manifest(writer, env.run);
-}
-
-void AuditArchiveCommand::archive_range(Session& session, const IdRange& range,
-                                        ArchiveWriter& writer) {
-    retry_transient("audit archive batch", [&] {
-        Work tx(session);
-        const ArchivedBatch batch = AuditRepository(tx).take_range(selection_, range);
-        {
-            const std::lock_guard lock(file_mutex_);
-            for (std::size_t i = 0; i < batch.size(); ++i) writer.append_line(batch.json(i));
-            writer.sync();
-        }
-        tx.commit();
-        count_batch(batch);
-    });
-}
-
-void AuditArchiveCommand::count_batch(const ArchivedBatch& batch) {
-    const std::lock_guard lock(progress_mutex_);
-    deleted_ += static_cast<std::int64_t>(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        ++deleted_by_channel_[std::string(batch.channel(i))];
-        const std::int64_t id = batch.id(i);
-        if (!manifest_.first_id || id < *manifest_.first_id) manifest_.first_id = id;
-        if (!manifest_.last_id || id > *manifest_.last_id) manifest_.last_id = id;
-        const std::string created(batch.created_at(i));
-        if (!manifest_.oldest_created_at || created < *manifest_.oldest_created_at) {
-            manifest_.oldest_created_at = created;
-        }
-        if (!manifest_.newest_created_at || created > *manifest_.newest_created_at) {
-            manifest_.newest_created_at = created;
-        }
-    }
-}
-
-std::chrono::milliseconds AuditArchiveCommand::work_elapsed() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                 work_started_);
-}
-
-// The --sleep between batches, cut short where --max-runtime ends.
-std::chrono::milliseconds AuditArchiveCommand::pause() const {
-    if (!limits_.max_runtime) return limits_.sleep;
-    return std::clamp(*limits_.max_runtime - work_elapsed(), std::chrono::milliseconds(0),
-                      limits_.sleep);
-}
-
-bool AuditArchiveCommand::should_stop(const RunContext& /*run*/) {
-    if (stop_requested()) return true;
-    if (limits_.max_rows && planned_rows_ >= *limits_.max_rows) return true;
-    if (limits_.max_runtime && work_elapsed() >= *limits_.max_runtime) {
-        stopped_by_runtime_ = true;
-        return true;
-    }
-    return false;
-}
-
-void AuditArchiveCommand::write_manifest(const ArchiveWriter& writer, const RunContext& run) {
-    manifest_.data_file = writer.path().filename().string();
-    manifest_.run_id = run.run_id;
-    manifest_.compression = options_.gzip ? "gzip" : "none";
-    manifest_.cutoff = selection_.cutoff;
-    manifest_.channels = selection_.channels;
-    manifest_.timezone = run.timezone;
-    manifest_.rows = static_cast<std::int64_t>(writer.lines());
-    manifest_.bytes = writer.bytes_on_disk();
-    manifest_.sha256 = writer.sha256();
+    const Manifest manifest = manifest_of(request_, plan_, result_, writer, env.run);
     write_file_atomically(manifest_path_for(writer.path()),
-                          manifest_to_json(manifest_).dump(2) + "\n", kPrivateFileMode);
+                          manifest_to_json(manifest).dump(2) + "\n", kPrivateFileMode);
+    result_.manifest = manifest;
+}
+
+namespace {
+
+Summary nullable(const std::optional<std::string>& text) {
+    return text ? Summary(*text) : Summary(nullptr);
+}
+
+// A dry run: what the selection holds.
+void planned_part(const ArchivePlan& plan, Summary& s) {
+    Summary by_channel = Summary::object();
+    std::optional<std::string> oldest, newest;
+    for (const auto& c : plan.channels) {
+        by_channel[c.channel] = c.rows;
+        if (!c.oldest.empty()) widen(oldest, newest, c.oldest);
+        if (!c.newest.empty()) widen(oldest, newest, c.newest);
+    }
+    s["by_channel"] = by_channel;
+    s["oldest_created_at"] = nullable(oldest);
+    s["newest_created_at"] = nullable(newest);
+    s["would_write"] =
+        plan.selected > 0
+            ? Summary::array({plan.data_file.string(), manifest_path_for(plan.data_file).string()})
+            : Summary::array();
+}
+
+// A run: what it took.
+void done_part(const ArchivePlan& plan, const ArchiveResult& result, Summary& s) {
+    Summary by_channel = Summary::object();
+    for (const auto& [channel, rows] : result.by_channel) by_channel[channel] = rows;
+    s["by_channel"] = by_channel;
+    s["oldest_created_at"] = nullable(result.oldest_created_at);
+    s["newest_created_at"] = nullable(result.newest_created_at);
+    Summary files = Summary::array();
+    if (result.manifest) {
+        files.push_back({{"path", plan.data_file.string()},
+                         {"rows", result.manifest->rows},
+                         {"bytes", result.manifest->bytes},
+                         {"sha256", result.manifest->sha256}});
+    }
+    s["files"] = files;
+}
+
+}  // namespace
+
+Summary archive_summary(const ArchiveRequest& request, const ArchivePlan& plan,
+                        const ArchiveResult& result, std::optional<batch::Stop> stop) {
+    Summary s;
+    s["cutoff"] = plan.selection.cutoff.empty() ? nullptr : Summary(plan.selection.cutoff);
+    s["channels"] = request.channels.empty() ? Summary("all") : Summary(request.channels);
+    s["selected"] = plan.selected;
+    s["archived"] = result.deleted;
+    s["deleted"] = result.deleted;
+    if (request.dry_run) {
+        planned_part(plan, s);
+    } else {
+        done_part(plan, result, s);
+    }
+    if (stop == batch::Stop::kDeadline) s["stopped_by"] = "max-runtime";
+    if (stop == batch::Stop::kRefused) s["stopped_by"] = "replica-lag";
+    if (request.lag.enabled()) s["replica_lag"] = result.replica_lag;
+    if (plan.preflight) {
+        s["expected_wal_bytes"] = plan.preflight->expected_wal;
+        if (!plan.preflight->findings.empty())
+            s["replication_preflight"] = plan.preflight->to_summary();
+    }
+    return s;
 }
 
 Summary AuditArchiveCommand::summary() const {
-    Summary s;
-    s["cutoff"] = selection_.cutoff.empty() ? nullptr : Summary(selection_.cutoff);
-    s["channels"] = selection_.channels.empty() ? Summary("all") : Summary(selection_.channels);
-    s["selected"] = selected_;
-    s["archived"] = deleted_;
-    s["deleted"] = deleted_;
-    Summary by_channel = Summary::object();
-    if (dry_run() == DryRun::kYes) {
-        for (const auto& c : planned_) by_channel[c.channel] = c.rows;
-    } else {
-        for (const auto& [channel, rows] : deleted_by_channel_) by_channel[channel] = rows;
-    }
-    s["by_channel"] = by_channel;
-    if (dry_run() == DryRun::kYes) {
-        std::string oldest, newest;
-        for (const auto& c : planned_) {
-            if (oldest.empty() || c.oldest < oldest) oldest = c.oldest;
-            if (newest.empty() || c.newest > newest) newest = c.newest;
-        }
-        s["oldest_created_at"] = oldest.empty() ? nullptr : Summary(oldest);
-        s["newest_created_at"] = newest.empty() ? nullptr : Summary(newest);
-        s["would_write"] =
-            selected_ > 0
-                ? Summary::array({data_file_.string(), manifest_path_for(data_file_).string()})
-                : Summary::array();
-    } else {
-        s["oldest_created_at"] =
-            manifest_.oldest_created_at ? Summary(*manifest_.oldest_created_at) : nullptr;
-        s["newest_created_at"] =
-            manifest_.newest_created_at ? Summary(*manifest_.newest_created_at) : nullptr;
-        Summary files = Summary::array();
-        if (!manifest_.sha256.empty()) {
-            files.push_back({{"path", data_file_.string()},
-                             {"rows", manifest_.rows},
-                             {"bytes", manifest_.bytes},
-                             {"sha256", manifest_.sha256}});
-        }
-        s["files"] = files;
-    }
-    if (stopped_by_runtime_) s["stopped_by"] = "max-runtime";
-    if (gate_.gave_up()) s["stopped_by"] = "replica-lag";
-    if (gate_.enabled()) s["replica_lag"] = gate_.summary();
-    if (preflight_ran_) {
-        s["expected_wal_bytes"] = preflight_.expected_wal;
-        if (!preflight_.findings.empty()) s["replication_preflight"] = preflight_.to_summary();
-    }
-    return s;
+    ArchiveResult result = result_;
+    result.replica_lag = gate_.summary();
+    return archive_summary(request_, plan_, result, stop_);
 }
 
 }  // namespace ops

@@ -17,11 +17,11 @@ const std::vector<CommandSpec>& command_table() {
     // clang-format off
     static const std::vector<CommandSpec> table = {
         DoctorCommand::spec(),
-        AuditArchiveCommand::spec(),
+        audit_archive_spec(),
         AuditVerifyCommand::spec(),
-        AuditRestoreCommand::spec(),
-        WaRedriveFailedCommand::spec(),
-        QuotaReconcileCommand::spec(),
+        audit_restore_spec(),
+        wa_redrive_failed_spec(),
+        quota_reconcile_spec(),
         ScheduleListCommand::spec(),
         ScheduleCrontabCommand::spec(),
         ScheduleSystemdCommand::spec(),

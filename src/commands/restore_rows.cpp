@@ -1,4 +1,4 @@
-#include "ops/commands/restore_rows.hpp"
+#include "restore_rows.hpp"
 
 #include <map>
 
@@ -86,7 +86,7 @@ bool LineDecoder::decode(const ArchiveLine& line, RestoreRow& row, bool keep_tok
         if (columns_[c].generated) continue;
         row.present[c] = true;
         if (!value_of(line, field, columns_[c], row.values[c], error)) {
-            error = "column " + field.key + ": " + error;
+            error = std::string("column ").append(field.key).append(": ").append(error);
             return false;
         }
         if (keep_tokens) row.tokens[c].assign(line.text, field.begin, field.end - field.begin);

@@ -1,4 +1,4 @@
-#include "ops/commands/wa_redrive_failed.hpp"
+#include "wa_redrive_failed.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -6,11 +6,11 @@
 #include <regex>
 #include <set>
 
-#include "ops/commands/batch_pool.hpp"
+#include "ops/batch/sessions.hpp"
+#include "ops/commands/wa_redrive_failed.hpp"
 #include "ops/core/values.hpp"
 #include "ops/db/clock.hpp"
 #include "ops/db/retry.hpp"
-#include "ops/output/progress.hpp"
 #include "ops/queue/reason_codes.hpp"
 
 namespace ops {
@@ -116,25 +116,13 @@ std::vector<std::int64_t> parse_backoff(const std::string& text) {
     return values;
 }
 
-}  // namespace
-
-struct WaRedriveFailedCommand::Batch {
-    std::size_t locked = 0;
-    std::vector<LockedMessage> requeued;  // the locked messages the batch requeued
-    std::int64_t jobs_inserted = 0;
-    std::int64_t audit_events = 0;
-    std::int64_t first_index = 0;  // the --rate index of the batch's first job
-};
-
-CommandSpec WaRedriveFailedCommand::spec() {
-    CommandSpec spec;
-    spec.group = "wa";
-    spec.name = "redrive-failed";
-    // plan and lock the messages, requeue them, insert their jobs (ids reserved with
-    // nextval) and one audit event each (ids from the column default); read the application's
-    // newest job (in jobs or failed_jobs, when that exists) not redriven by ops
-    // (the queue table is configurable, DB_QUEUE_TABLE: this declares Laravel's default, jobs)
-    spec.needs.tables = {
+// plan and lock the messages, requeue them, insert their jobs (ids reserved with
+// nextval) and one audit event each (ids from the column default); read the application's
+// newest job (in jobs or failed_jobs, when that exists) not redriven by ops
+// (the queue table is configurable, DB_QUEUE_TABLE: this declares Laravel's default, jobs)
+DatabaseNeeds redrive_needs() {
+    DatabaseNeeds needs;
+    needs.tables = {
         {"wa_messages",
          {{"id", kIntegerTypes},
           {"tenant_id", kIntegerTypes},
@@ -170,7 +158,248 @@ CommandSpec WaRedriveFailedCommand::spec() {
          false,
          true},
     };
-    spec.needs.sequences = {{"jobs", "id", {"USAGE"}}, {"audit_events", "id", {"USAGE"}}};
+    needs.sequences = {{"jobs", "id", {"USAGE"}}, {"audit_events", "id", {"USAGE"}}};
+    return needs;
+}
+
+void bind_options(CLI::App& app, RedriveOptions& o) {
+    app.add_option("--reason", o.reasons,
+                   "only this error_code (repeatable; 'none' = NULL); default: the transient "
+                   "codes");
+    app.add_flag("--include-permanent", o.include_permanent,
+                 "allow permanent and unknown codes; without --reason: add the permanent codes");
+    app.add_option("--tenant", o.tenants, "only this tenant id (repeatable)");
+    app.add_option("--failed-after", o.failed_after,
+                   "failed at or after WHEN: YYYY-MM-DD[ HH:MM[:SS]] or a duration ago (24h)");
+    app.add_option("--failed-before", o.failed_before,
+                   "failed before WHEN: YYYY-MM-DD[ HH:MM[:SS]] or a duration ago (30m)");
+    app.add_option("--limit", o.limit, "at most N messages this run");
+    app.add_option_function<std::string>(
+        "--queue", [&o](const std::string& name) { o.queue = name; },
+        "dispatch ->onQueue(NAME) (default: a plain dispatch onto 'default')");
+    app.add_option("--rate", o.rate, "let at most N jobs per second become available");
+    app.add_option("--batch-size", o.batch_size, "messages per transaction (default 1000)");
+    app.add_option("--parallel", o.parallel,
+                   "batches in flight at once, each on its own connection (default 2)");
+    app.add_option("--tries", o.tries, "the job class declares $tries = N");
+    app.add_option("--backoff", o.backoff, "the job class declares $backoff = N or [N, M, ...]");
+    app.add_option("--timeout", o.timeout, "the job class declares $timeout = N");
+    ReplicaLagGate::add_options(app, o.lag);
+    app.add_flag("--serializes-models", o.serializes_models,
+                 "the job class uses SerializesModels (as make:job's `use Queueable;` from "
+                 "Laravel 11.15 does); with --laravel-version");
+    app.add_flag("--allow-settings-mismatch", o.allow_settings_mismatch,
+                 "run although the application's own jobs of this class have other "
+                 "maxTries/backoff/timeout/... than ops writes");
+    app.add_flag("--dry-run", o.dry_run, "report what would be redriven; change nothing");
+}
+
+RedriveWhen parse_when(const std::string& text, const std::string& option) {
+    try {
+        return {parse_local_datetime(text, option), std::nullopt};
+    } catch (const UsageError&) {
+    }
+    try {
+        return {std::nullopt, parse_duration(text, option, kMaxAgo)};
+    } catch (const UsageError&) {
+    }
+    throw UsageError(option + ": expected a date-time 'YYYY-MM-DD[ HH:MM[:SS]]' or a duration " +
+                     "such as 30m, 24h or 7d (meaning that long ago), got '" + text + "'");
+}
+
+std::optional<RedriveWhen> parse_optional_when(const std::string& text, const std::string& option) {
+    if (text.empty()) return std::nullopt;
+    return parse_when(text, option);
+}
+
+std::vector<std::int64_t> parse_tenants(const std::vector<std::string>& given) {
+    std::vector<std::int64_t> tenants;
+    for (const auto& tenant : given) {
+        const auto id = parse_integer(tenant, "--tenant", 1, INT64_MAX);
+        if (std::find(tenants.begin(), tenants.end(), id) == tenants.end()) tenants.push_back(id);
+    }
+    return tenants;
+}
+
+JobClassProperties parse_properties(const RedriveOptions& o) {
+    JobClassProperties properties;
+    if (!o.tries.empty()) properties.tries = parse_integer(o.tries, "--tries", 0, kMaxInt32);
+    if (!o.backoff.empty()) properties.backoff = parse_backoff(o.backoff);
+    if (!o.timeout.empty())
+        properties.timeout = parse_integer(o.timeout, "--timeout", 0, kMaxInt32);
+    return properties;
+}
+
+// What one batch committed, as the worker hands it to the caller's thread.
+struct RedriveBatch {
+    std::vector<LockedMessage> requeued;  // the locked messages the batch requeued
+    std::int64_t jobs_inserted = 0;
+    std::int64_t audit_events = 0;
+    std::int64_t first_index = 0;  // the --rate index of the batch's first job
+};
+
+// The jobs of one planned range: fresh uuids, the reserved ids, and the --rate indices from
+// `first_index` (the messages planned before the range), so that no two batches share one.
+JobBatch job_batch(const RedriveRequest& request, const RedrivePlan& plan, std::int64_t rows,
+                   std::int64_t first_index, std::vector<std::int64_t> job_ids) {
+    const LaravelJobPayload& payload = *plan.payload;
+    JobBatch jobs;
+    jobs.queue = queue_name(request, plan);
+    jobs.payload = {payload.before_uuid(), payload.before_id(), payload.after_id(),
+                    payload.has_created_at()
+                        ? std::optional<std::string>(payload.after_created_at())
+                        : std::nullopt};
+    jobs.uuids.reserve(static_cast<std::size_t>(rows));
+    for (std::int64_t i = 0; i < rows; ++i) jobs.uuids.push_back(new_uuid_v4());
+    jobs.job_ids = std::move(job_ids);
+    jobs.rate = request.rate;
+    jobs.rate_start = plan.rate_start.value_or(0);
+    jobs.first_index = first_index;
+    return jobs;
+}
+
+// The redrive's batches for the engine: ranges of the selected messages' ids, each locked,
+// requeued and audited in one transaction.
+class RedriveJob : public batch::Job<Session, JobBatch, RedriveBatch> {
+  public:
+    RedriveJob(const RedriveRequest& request, const RedrivePlan& plan, const RunContext& run,
+               ReplicaLagGate& gate, RedriveResult& result)
+        : request_(request), plan_(plan), run_(run), gate_(gate), result_(result) {}
+
+    // One short transaction, so that it too runs with the run's timeouts through a pooler.
+    std::optional<batch::Planned<JobBatch>> plan(Session& session,
+                                                 const batch::Next& next) override {
+        Work tx(session);
+        WaMessageRepository messages(tx, plan_.queue.table);
+        const auto range =
+            messages.next_range(plan_.selection, next.after, *plan_.tally.last_id, next.wanted);
+        if (!range) return std::nullopt;
+        std::vector<std::int64_t> ids =
+            messages.reserve_job_ids(plan_.jobs_id_sequence, range->rows);
+        tx.commit();
+        // Built here, while the other sessions' batches run, not in the batch's transaction.
+        return batch::Planned<JobBatch>{
+            {range->after_id, range->upper, range->rows},
+            job_batch(request_, plan_, range->rows, next.planned, std::move(ids))};
+    }
+    bool admit(Session& session) override { return gate_.admit(session); }
+    RedriveBatch run(Session& session, const batch::Planned<JobBatch>& batch,
+                     batch::Serial& /*serial*/) override;
+    std::int64_t fold(RedriveBatch&& batch) override;
+
+  private:
+    const RedriveRequest& request_;
+    const RedrivePlan& plan_;
+    const RunContext& run_;
+    ReplicaLagGate& gate_;
+    RedriveResult& result_;
+};
+
+// Locks, requeues and audits one planned range in one transaction, and commits it.
+RedriveBatch RedriveJob::run(Session& session, const batch::Planned<JobBatch>& batch,
+                             batch::Serial& /*serial*/) {
+    Work tx(session);
+    WaMessageRepository messages(tx, plan_.queue.table);
+    const batch::Range& range = batch.range;
+    // The requeue statement also writes the history it clears: one audit event per message.
+    const RedriveAudit audit{kRedrivenEvent, kSubjectType, run_.run_id};
+    RequeuedBatch requeued = messages.requeue_batch(
+        plan_.selection, {range.after, range.upper, range.rows}, batch.task, audit, run_.timezone);
+    RedriveBatch done;
+    done.first_index = batch.task.first_index;
+    done.jobs_inserted = requeued.jobs_inserted;
+    done.audit_events = requeued.audit_events;
+    for (auto& message : requeued.locked) {
+        if (message.requeued) done.requeued.push_back(std::move(message));
+    }
+    const auto count = static_cast<std::int64_t>(done.requeued.size());
+    if (done.jobs_inserted != count || done.audit_events != count) {
+        throw RunFailure("the batch after id " + std::to_string(range.after) + " requeued " +
+                         std::to_string(count) + " messages but inserted " +
+                         std::to_string(done.jobs_inserted) + " jobs and " +
+                         std::to_string(done.audit_events) + " audit events; rolled back");
+    }
+    tx.commit();
+    return done;
+}
+
+void widen(std::optional<std::string>& low, std::optional<std::string>& high,
+           const std::string& value) {
+    if (!low || value < *low) low = value;
+    if (!high || value > *high) high = value;
+}
+
+std::int64_t RedriveJob::fold(RedriveBatch&& batch) {
+    RedriveResult& r = result_;
+    if (batch.jobs_inserted > 0) {
+        r.rate_last_index =
+            std::max(r.rate_last_index, batch.first_index + batch.jobs_inserted - 1);
+    }
+    r.redriven += static_cast<std::int64_t>(batch.requeued.size());
+    r.jobs_inserted += batch.jobs_inserted;
+    r.audit_events += batch.audit_events;
+    for (const auto& message : batch.requeued) {
+        ++r.by_reason[reason_key(message.error_code)];
+        ++r.by_tenant[message.tenant_id];
+        if (message.failed_at) widen(r.oldest_failed_at, r.newest_failed_at, *message.failed_at);
+    }
+    return static_cast<std::int64_t>(batch.requeued.size());
+}
+
+// Which release's payload to write: --laravel-version / OPS_LARAVEL_VERSION, else the form of
+// the application's newest own job, else Laravel 8's, which every release 8 to 13 runs.
+std::string form_from_config(RedrivePlan& plan, const RedriveRequest& request,
+                             const ResolvedConfig& config,
+                             const std::optional<PayloadForm>& detected) {
+    plan.form = {*config.laravel_version, request.serializes_models};
+    std::string reason = config.laravel_version_source + " " + config.laravel_version->text();
+    if (detected && (detected->first_release().text() != plan.form.first_release().text() ||
+                     detected->models_form() != plan.form.models_form())) {
+        const ApplicationJob& job = *plan.application_job;
+        reason += "; the application's newest own job (" + job.source + " id " +
+                  std::to_string(job.id) + ") has the " + detected->describe() + " form";
+        spdlog::warn(
+            "the application's newest own SendWaMessageJob ({} id {}) has the {} form, not the "
+            "{} form {} asks for",
+            job.source, job.id, detected->describe(), plan.form.describe(),
+            config.laravel_version_source);
+    }
+    return reason;
+}
+
+void choose_payload(RedrivePlan& plan, const RedriveRequest& request,
+                    const ResolvedConfig* config) {
+    const auto detected =
+        plan.application_job ? detect_payload_form(plan.application_job->payload) : std::nullopt;
+    if (config != nullptr && config->laravel_version) {
+        plan.form_reason = form_from_config(plan, request, *config, detected);
+    } else if (detected) {
+        plan.form = *detected;
+        plan.form_reason = "the form of the application's newest own job (" +
+                           plan.application_job->source + " id " +
+                           std::to_string(plan.application_job->id) + ")";
+    } else {
+        plan.form = {};
+        plan.form.serializes_models = request.serializes_models;
+        plan.form_reason =
+            "the default: no Laravel version given and no job of the application's "
+            "found; every release 8 to 13 runs this form";
+    }
+    plan.payload.emplace(request.queue, request.properties, plan.form);
+    plan.mismatches.clear();
+    if (plan.application_job) {
+        plan.mismatches =
+            job_settings_mismatches(plan.application_job->payload, request.properties);
+    }
+}
+
+}  // namespace
+
+CommandSpec wa_redrive_failed_spec() {
+    CommandSpec spec;
+    spec.group = "wa";
+    spec.name = "redrive-failed";
+    spec.needs = redrive_needs();
     spec.description =
         "Queue failed WhatsApp messages with a transient reason again as SendWaMessageJob";
     spec.examples =
@@ -180,418 +409,131 @@ CommandSpec WaRedriveFailedCommand::spec() {
         "  ops wa redrive-failed --reason not_on_whatsapp --include-permanent --limit 100";
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<WaRedriveFailedCommand>();
-        Options& o = command->options_;
-        app.add_option("--reason", o.reasons,
-                       "only this error_code (repeatable; 'none' = NULL); default: the transient "
-                       "codes");
-        app.add_flag(
-            "--include-permanent", o.include_permanent,
-            "allow permanent and unknown codes; without --reason: add the permanent codes");
-        app.add_option("--tenant", o.tenants, "only this tenant id (repeatable)");
-        app.add_option("--failed-after", o.failed_after,
-                       "failed at or after WHEN: YYYY-MM-DD[ HH:MM[:SS]] or a duration ago (24h)");
-        app.add_option("--failed-before", o.failed_before,
-                       "failed before WHEN: YYYY-MM-DD[ HH:MM[:SS]] or a duration ago (30m)");
-        app.add_option("--limit", o.limit, "at most N messages this run");
-        app.add_option_function<std::string>(
-            "--queue", [&o](const std::string& name) { o.queue = name; },
-            "dispatch ->onQueue(NAME) (default: a plain dispatch onto 'default')");
-        app.add_option("--rate", o.rate, "let at most N jobs per second become available");
-        app.add_option("--batch-size", o.batch_size, "messages per transaction (default 1000)");
-        app.add_option("--parallel", o.parallel,
-                       "batches in flight at once, each on its own connection (default 2)");
-        app.add_option("--tries", o.tries, "the job class declares $tries = N");
-        app.add_option("--backoff", o.backoff,
-                       "the job class declares $backoff = N or [N, M, ...]");
-        app.add_option("--timeout", o.timeout, "the job class declares $timeout = N");
-        ReplicaLagGate::add_options(app, o.lag);
-        app.add_flag("--serializes-models", o.serializes_models,
-                     "the job class uses SerializesModels (as make:job's `use Queueable;` from "
-                     "Laravel 11.15 does); with --laravel-version");
-        app.add_flag("--allow-settings-mismatch", o.allow_settings_mismatch,
-                     "run although the application's own jobs of this class have other "
-                     "maxTries/backoff/timeout/... than ops writes");
-        app.add_flag("--dry-run", o.dry_run, "report what would be redriven; change nothing");
+        bind_options(app, command->options());
         return command;
     };
     return spec;
 }
 
-void WaRedriveFailedCommand::validate() {
-    choose_reasons(options_.reasons, options_.include_permanent, selection_);
-    for (const auto& tenant : options_.tenants) {
-        const auto id = parse_integer(tenant, "--tenant", 1, INT64_MAX);
-        if (std::find(selection_.tenants.begin(), selection_.tenants.end(), id) ==
-            selection_.tenants.end()) {
-            selection_.tenants.push_back(id);
-        }
-    }
-    const auto parse_when = [](const std::string& text, const std::string& option) -> When {
-        try {
-            return {parse_local_datetime(text, option), std::nullopt};
-        } catch (const UsageError&) {
-        }
-        try {
-            return {std::nullopt, parse_duration(text, option, kMaxAgo)};
-        } catch (const UsageError&) {
-        }
-        throw UsageError(option +
-                         ": expected a date-time 'YYYY-MM-DD[ HH:MM[:SS]]' or a duration " +
-                         "such as 30m, 24h or 7d (meaning that long ago), got '" + text + "'");
-    };
-    if (!options_.failed_after.empty()) {
-        limits_.failed_after = parse_when(options_.failed_after, "--failed-after");
-    }
-    if (!options_.failed_before.empty()) {
-        limits_.failed_before = parse_when(options_.failed_before, "--failed-before");
-    }
-    if (!options_.limit.empty()) {
-        selection_.limit = parse_integer(options_.limit, "--limit", 1, INT64_MAX / 2);
-    }
-    if (!options_.rate.empty()) limits_.rate = parse_integer(options_.rate, "--rate", 1, 1000000);
-    limits_.batch_size = parse_integer(options_.batch_size, "--batch-size", 1, 100000);
-    limits_.parallel =
-        static_cast<std::size_t>(parse_integer(options_.parallel, "--parallel", 1, 8));
-    if (options_.queue) check_queue_name(*options_.queue);
+RedriveRequest make_redrive_request(const RedriveOptions& o) {
+    RedriveRequest r;
+    choose_reasons(o.reasons, o.include_permanent, r.selection);
+    r.selection.tenants = parse_tenants(o.tenants);
+    r.failed_after = parse_optional_when(o.failed_after, "--failed-after");
+    r.failed_before = parse_optional_when(o.failed_before, "--failed-before");
+    if (!o.limit.empty()) r.selection.limit = parse_integer(o.limit, "--limit", 1, INT64_MAX / 2);
+    if (!o.rate.empty()) r.rate = parse_integer(o.rate, "--rate", 1, 1000000);
+    r.batch_size = parse_integer(o.batch_size, "--batch-size", 1, 100000);
+    r.parallel = static_cast<std::size_t>(parse_integer(o.parallel, "--parallel", 1, 8));
+    if (o.queue) check_queue_name(*o.queue);
+    r.queue = o.queue;
+    r.properties = parse_properties(o);
+    r.serializes_models = o.serializes_models;
+    r.allow_settings_mismatch = o.allow_settings_mismatch;
+    r.dry_run = o.dry_run;
+    r.lag = ReplicaLagGate::parse(o.lag);
+    return r;
+}
 
-    if (!options_.tries.empty())
-        properties_.tries = parse_integer(options_.tries, "--tries", 0, kMaxInt32);
-    if (!options_.backoff.empty()) properties_.backoff = parse_backoff(options_.backoff);
-    if (!options_.timeout.empty()) {
-        properties_.timeout = parse_integer(options_.timeout, "--timeout", 0, kMaxInt32);
+std::string queue_name(const RedriveRequest& request, const RedrivePlan& plan) {
+    return request.queue.value_or(plan.queue.queue);
+}
+
+// Before the lock: the application's queue connection (which decides the table) and the
+// --failed-after/--failed-before times on the database clock, in the application's zone.
+void WaRedriveFailedCommand::resolve(CommandEnv& env) {
+    gate_ = ReplicaLagGate(request_.lag);
+    if (env.config != nullptr) plan_.queue = queue_settings(*env.config);
+    plan_.selection = request_.selection;
+    ReadTransaction tx(*env.session);
+    Clock clock(tx, env.run.timezone);
+    const auto resolved =
+        [&](const std::optional<RedriveWhen>& when) -> std::optional<std::string> {
+        if (!when) return std::nullopt;
+        return when->at ? *when->at : clock.ago(when->ago->count());
+    };
+    auto& selection = plan_.selection;
+    selection.failed_after = resolved(request_.failed_after);
+    selection.failed_before = resolved(request_.failed_before);
+    if (selection.failed_after && selection.failed_before &&
+        *selection.failed_after >= *selection.failed_before) {
+        throw UsageError("--failed-after: " + *selection.failed_after +
+                         " is not before --failed-before " + *selection.failed_before + " (" +
+                         env.run.timezone + ")");
     }
-    gate_ = ReplicaLagGate(ReplicaLagGate::parse(options_.lag));
 }
 
 void WaRedriveFailedCommand::execute(CommandEnv& env) {
-    // The application's queue connection decides the table; one ops cannot write is refused
-    // before anything is read.
-    if (env.config != nullptr) queue_ = queue_settings(*env.config);
-    if (!env.run.is_dry_run()) gate_.check_access(*env.session);
-    plan(*env.session, env.run);
-    choose_payload(env.config);
-    if (!mismatches_.empty() && !env.run.is_dry_run() && !options_.allow_settings_mismatch) {
-        std::string settings;
-        for (const auto& m : mismatches_) settings += (settings.empty() ? "" : ", ") + m.setting;
-        throw ConfigError("the application's own SendWaMessageJob rows (" +
-                              application_job_->source + " id " +
-                              std::to_string(application_job_->id) + ") have other " + settings +
-                              " than ops would write; workers would retry these jobs differently",
-                          "give the job class's settings (--tries, --backoff, --timeout; see "
-                          "job_settings in the dry run's summary) or --allow-settings-mismatch");
-    }
-    if (env.run.is_dry_run() || tally_.messages == 0) return;
+    const bool dry = env.run.is_dry_run();
+    if (!dry) gate_.check_access(*env.session);
+    make_plan(*env.session);
+    choose_payload(plan_, request_, env.config);
+    check_settings(dry);
+    if (dry || plan_.tally.messages == 0) return;
+    start(*env.session);
     redrive(env);
-}
-
-// Which release's payload to write: --laravel-version / OPS_LARAVEL_VERSION, else the form of
-// the application's newest own job, else Laravel 8's, which every release 8 to 13 runs.
-void WaRedriveFailedCommand::choose_payload(const ResolvedConfig* config) {
-    const auto detected =
-        application_job_ ? detect_payload_form(application_job_->payload) : std::nullopt;
-    if (config != nullptr && config->laravel_version) {
-        form_ = {*config->laravel_version, options_.serializes_models};
-        form_reason_ = config->laravel_version_source + " " + config->laravel_version->text();
-        if (detected && (detected->first_release().text() != form_.first_release().text() ||
-                         detected->models_form() != form_.models_form())) {
-            form_reason_ += "; the application's newest own job (" + application_job_->source +
-                            " id " + std::to_string(application_job_->id) + ") has the " +
-                            detected->describe() + " form";
-            spdlog::warn(
-                "the application's newest own SendWaMessageJob ({} id {}) has the {} "
-                "form, not the {} form {} asks for",
-                application_job_->source, application_job_->id, detected->describe(),
-                form_.describe(), config->laravel_version_source);
-        }
-    } else if (detected) {
-        form_ = *detected;
-        form_reason_ = "the form of the application's newest own job (" + application_job_->source +
-                       " id " + std::to_string(application_job_->id) + ")";
-    } else {
-        form_ = {};
-        form_.serializes_models = options_.serializes_models;
-        form_reason_ =
-            "the default: no Laravel version given and no job of the application's "
-            "found; every release 8 to 13 runs this form";
-    }
-    payload_.emplace(options_.queue, properties_, form_);
-    mismatches_.clear();
-    if (application_job_) {
-        mismatches_ = job_settings_mismatches(application_job_->payload, properties_);
-    }
-}
-
-Summary WaRedriveFailedCommand::payload_summary() const {
-    Summary form;
-    form["form"] = form_.describe();
-    form["laravel"] = std::to_string(form_.first_release().major) + "." +
-                      std::to_string(form_.first_release().minor);
-    form["serializes_models"] = form_.models_form();
-    form["why"] = form_reason_;
-    Summary settings;
-    settings["compared_with"] =
-        application_job_
-            ? Summary(application_job_->source + " id " + std::to_string(application_job_->id))
-            : Summary(nullptr);
-    Summary mismatches = Summary::array();
-    for (const auto& m : mismatches_) {
-        mismatches.push_back({{"setting", m.setting},
-                              {"application", m.application},
-                              {"ops", m.ops},
-                              {"fix", m.fix.empty() ? Summary(nullptr) : Summary(m.fix)}});
-    }
-    settings["mismatches"] = mismatches;
-    form["job_settings"] = settings;
-    return form;
 }
 
 // One consistent snapshot: what the selection holds, what it leaves alone, and which
 // messages already have a job waiting (redriving those would send them twice).
-void WaRedriveFailedCommand::plan(Session& session, const RunContext& run) {
+void WaRedriveFailedCommand::make_plan(Session& session) {
     SnapshotTransaction tx(session);
-    Clock clock(tx, run.timezone);
-    const auto resolve = [&](const std::optional<When>& when) -> std::optional<std::string> {
-        if (!when) return std::nullopt;
-        return when->at ? *when->at : clock.ago(when->ago->count());
-    };
-    selection_.failed_after = resolve(limits_.failed_after);
-    selection_.failed_before = resolve(limits_.failed_before);
-    if (selection_.failed_after && selection_.failed_before &&
-        *selection_.failed_after >= *selection_.failed_before) {
-        throw UsageError("--failed-after: " + *selection_.failed_after +
-                         " is not before --failed-before " + *selection_.failed_before + " (" +
-                         run.timezone + ")");
-    }
-    WaMessageRepository messages(tx, queue_.table);
-    application_job_ = QueueRepository(tx, queue_.table).newest_application_job(kRedrivenEvent);
-    selection_.excluded = messages.ids_with_pending_job(selection_);
-    already_queued_ = static_cast<std::int64_t>(selection_.excluded.size());
-    tally_ = messages.tally(selection_);
-    left_alone_ = messages.count_left_alone(selection_, transient_codes());
+    WaMessageRepository messages(tx, plan_.queue.table);
+    plan_.application_job =
+        QueueRepository(tx, plan_.queue.table).newest_application_job(kRedrivenEvent);
+    plan_.selection.excluded = messages.ids_with_pending_job(plan_.selection);
+    plan_.already_queued = static_cast<std::int64_t>(plan_.selection.excluded.size());
+    plan_.tally = messages.tally(plan_.selection);
+    plan_.left_alone = messages.count_left_alone(plan_.selection, transient_codes());
     tx.commit();
 
     std::int64_t left = 0;
-    for (const auto& reason : left_alone_) left += reason.messages;
+    for (const auto& reason : plan_.left_alone) left += reason.messages;
     spdlog::info(
         "{} failed messages to queue on '{}' (reasons {}{}); {} left alone for their "
         "reason; {} skipped because a job for them is already queued",
-        tally_.messages, queue_name(), joined(selection_.codes),
-        selection_.include_null ? ", none" : "", left, already_queued_);
+        plan_.tally.messages, queue_name(request_, plan_), joined(plan_.selection.codes),
+        plan_.selection.include_null ? ", none" : "", left, plan_.already_queued);
 }
 
-// Plans id ranges one after another, each on the first free session of the pool, which then
-// runs that batch. Stopping (signal, --limit) only stops planning: batches in flight commit
-// or roll back, and the first failure is reported once all of them ended.
-void WaRedriveFailedCommand::redrive(CommandEnv& env) {
-    ProgressReporter progress("wa redrive-failed", tally_.messages);
+void WaRedriveFailedCommand::check_settings(bool dry_run) const {
+    if (plan_.mismatches.empty() || dry_run || request_.allow_settings_mismatch) return;
+    std::string settings;
+    for (const auto& m : plan_.mismatches) settings += (settings.empty() ? "" : ", ") + m.setting;
+    throw ConfigError("the application's own SendWaMessageJob rows (" +
+                          plan_.application_job->source + " id " +
+                          std::to_string(plan_.application_job->id) + ") have other " + settings +
+                          " than ops would write; workers would retry these jobs differently",
+                      "give the job class's settings (--tries, --backoff, --timeout; see "
+                      "job_settings in the dry run's summary) or --allow-settings-mismatch");
+}
+
+void WaRedriveFailedCommand::start(Session& session) {
     retry_transient("wa redrive-failed start", [&] {
-        ReadTransaction tx(*env.session);
-        WaMessageRepository messages(tx, queue_.table);
-        jobs_id_sequence_ = messages.jobs_id_sequence();
+        ReadTransaction tx(session);
+        WaMessageRepository messages(tx, plan_.queue.table);
+        plan_.jobs_id_sequence = messages.jobs_id_sequence();
         // One start for every batch's --rate indices, fixed before the first batch, after the
         // jobs earlier runs left waiting on the queue.
-        if (limits_.rate) rate_start_ = messages.rate_start(queue_name());
+        if (request_.rate) plan_.rate_start = messages.rate_start(queue_name(request_, plan_));
     });
-    BatchPool pool(env, limits_.parallel);
-    std::int64_t after_id = 0;
-    std::int64_t planned = 0;
-    bool planned_all = false;
-    while (!stop_requested()) {
-        if (selection_.limit && planned >= *selection_.limit) {
-            planned_all = true;
-            break;
-        }
-        Session* session = pool.acquire();
-        if (session == nullptr) break;
-        const std::int64_t wanted =
-            std::min(limits_.batch_size,
-                     selection_.limit ? *selection_.limit - planned : limits_.batch_size);
-        // One short transaction, so that it too runs with the run's timeouts through a pooler.
-        const auto [range, job_ids] = retry_transient("wa redrive-failed plan", [&] {
-            Work tx(*session);
-            WaMessageRepository messages(tx, queue_.table);
-            auto next = messages.next_range(selection_, after_id, *tally_.last_id, wanted);
-            std::vector<std::int64_t> ids;
-            if (next) ids = messages.reserve_job_ids(jobs_id_sequence_, next->rows);
-            tx.commit();
-            return std::make_pair(std::move(next), std::move(ids));
-        });
-        if (!range) {
-            pool.release(*session);
-            planned_all = true;
-            break;
-        }
-        if (!gate_.admit(*session)) {
-            pool.release(*session);
-            break;
-        }
-        // Built here, while the other sessions' batches run, not in the batch's transaction.
-        JobBatch jobs = job_batch(*range, planned, job_ids);
-        after_id = range->upper;
-        planned += range->rows;
-        pool.launch(*session, [this, &env, session, r = *range, jobs = std::move(jobs)] {
-            const Batch batch = retry_transient(
-                "wa redrive-failed batch", [&] { return run_batch(*session, env.run, r, jobs); });
-            account(batch);
-        });
-        const std::lock_guard lock(progress_mutex_);
-        progress.update(redriven_);
-    }
-    pool.wait_all();
-    exhausted_ = planned_all;
 }
 
-// The jobs of one planned range: fresh uuids, the reserved ids, and the --rate indices from
-// `first_index` (the messages planned before the range), so that no two batches share one.
-JobBatch WaRedriveFailedCommand::job_batch(const RedriveRange& range, std::int64_t first_index,
-                                           std::vector<std::int64_t> job_ids) const {
-    JobBatch jobs;
-    jobs.queue = queue_name();
-    jobs.payload = {payload_->before_uuid(), payload_->before_id(), payload_->after_id(),
-                    payload_->has_created_at()
-                        ? std::optional<std::string>(payload_->after_created_at())
-                        : std::nullopt};
-    jobs.uuids.reserve(static_cast<std::size_t>(range.rows));
-    for (std::int64_t i = 0; i < range.rows; ++i) jobs.uuids.push_back(new_uuid_v4());
-    jobs.job_ids = std::move(job_ids);
-    jobs.rate = limits_.rate;
-    jobs.rate_start = rate_start_.value_or(0);
-    jobs.first_index = first_index;
-    return jobs;
-}
-
-// Locks, requeues and audits one planned range in one transaction, and commits it.
-WaRedriveFailedCommand::Batch WaRedriveFailedCommand::run_batch(Session& session,
-                                                                const RunContext& run,
-                                                                const RedriveRange& range,
-                                                                const JobBatch& jobs) {
-    Work tx(session);
-    WaMessageRepository messages(tx, queue_.table);
-    const std::int64_t after_id = range.after_id;
-    // The requeue statement also writes the history it clears: one audit event per message.
-    const RedriveAudit audit{kRedrivenEvent, kSubjectType, run.run_id};
-    RequeuedBatch requeued = messages.requeue_batch(selection_, range, jobs, audit, run.timezone);
-
-    Batch batch;
-    batch.first_index = jobs.first_index;
-    batch.locked = requeued.locked.size();
-    batch.jobs_inserted = requeued.jobs_inserted;
-    batch.audit_events = requeued.audit_events;
-    for (auto& message : requeued.locked) {
-        if (message.requeued) batch.requeued.push_back(std::move(message));
-    }
-    const auto count = static_cast<std::int64_t>(batch.requeued.size());
-    if (batch.jobs_inserted != count || batch.audit_events != count) {
-        throw RunFailure("the batch after id " + std::to_string(after_id) + " requeued " +
-                         std::to_string(count) + " messages but inserted " +
-                         std::to_string(batch.jobs_inserted) + " jobs and " +
-                         std::to_string(batch.audit_events) + " audit events; rolled back");
-    }
-    tx.commit();
-    return batch;
-}
-
-void WaRedriveFailedCommand::account(const Batch& batch) {
-    const std::lock_guard lock(progress_mutex_);
-    if (batch.jobs_inserted > 0) {
-        rate_last_index_ = std::max(rate_last_index_, batch.first_index + batch.jobs_inserted - 1);
-    }
-    redriven_ += static_cast<std::int64_t>(batch.requeued.size());
-    jobs_inserted_ += batch.jobs_inserted;
-    audit_events_ += batch.audit_events;
-    for (const auto& message : batch.requeued) {
-        ++redriven_by_reason_[reason_key(message.error_code)];
-        ++redriven_by_tenant_[message.tenant_id];
-        if (message.failed_at) {
-            if (!oldest_failed_at_ || *message.failed_at < *oldest_failed_at_) {
-                oldest_failed_at_ = message.failed_at;
-            }
-            if (!newest_failed_at_ || *message.failed_at > *newest_failed_at_) {
-                newest_failed_at_ = message.failed_at;
-            }
-        }
-    }
+void WaRedriveFailedCommand::redrive(CommandEnv& env) {
+    RedriveJob job(request_, plan_, env.run, gate_, result_);
+    batch::Config config;
+    config.what = "wa redrive-failed";
+    config.parallel = request_.parallel;
+    config.limits.batch_size = request_.batch_size;
+    config.limits.max_rows = plan_.selection.limit;
+    config.progress_total = plan_.tally.messages;
+    stop_ = batch::run_on_sessions(job, config, *env.session, env.open_session).stop;
 }
 
 Summary WaRedriveFailedCommand::summary() const {
-    const bool dry = dry_run() == DryRun::kYes;
-    const auto nullable = [](const std::optional<std::string>& text) {
-        return text ? Summary(*text) : Summary(nullptr);
-    };
-    Summary s;
-    s["queue_connection"] = queue_.connection;
-    s["table"] = queue_.table;
-    s["queue"] = queue_name();
-    s["payload"] = payload_summary();
-    Summary reasons = Summary::array();
-    for (const auto& code : selection_.codes) reasons.push_back(code);
-    if (selection_.include_null) reasons.push_back(kNoReason);
-    s["reasons"] = reasons;
-    s["tenants"] = selection_.tenants.empty() ? Summary("all") : Summary(selection_.tenants);
-    s["failed_after"] = nullable(selection_.failed_after);
-    s["failed_before"] = nullable(selection_.failed_before);
-    s["selected"] = tally_.messages;
-    s["already_queued"] = already_queued_;
-    s["redriven"] = redriven_;
-    s["jobs_inserted"] = jobs_inserted_;
-    s["audit_events"] = audit_events_;
-    if (!dry && !stop_requested() &&
-        (exhausted_ || tally_.messages == 0 ||
-         (selection_.limit && redriven_ >= *selection_.limit))) {
-        s["skipped"] = std::max<std::int64_t>(0, tally_.messages - redriven_);
-    }
-
-    // Dry run: what the selection holds; a run: what it requeued.
-    Summary by_reason = Summary::object();
-    Summary by_tenant = Summary::array();
-    if (dry) {
-        for (const auto& r : tally_.by_reason) by_reason[reason_key(r.code)] = r.messages;
-        for (const auto& t : tally_.by_tenant) {
-            by_tenant.push_back({{"tenant_id", t.tenant_id}, {"messages", t.messages}});
-        }
-    } else {
-        std::vector<std::pair<std::string, std::int64_t>> reasons_done(redriven_by_reason_.begin(),
-                                                                       redriven_by_reason_.end());
-        std::vector<std::pair<std::int64_t, std::int64_t>> tenants_done(redriven_by_tenant_.begin(),
-                                                                        redriven_by_tenant_.end());
-        const auto largest_first = [](const auto& a, const auto& b) {
-            return a.second != b.second ? a.second > b.second : a.first < b.first;
-        };
-        std::stable_sort(reasons_done.begin(), reasons_done.end(), largest_first);
-        std::stable_sort(tenants_done.begin(), tenants_done.end(), largest_first);
-        for (const auto& [code, n] : reasons_done) by_reason[code] = n;
-        for (const auto& [tenant, n] : tenants_done) {
-            by_tenant.push_back({{"tenant_id", tenant}, {"messages", n}});
-        }
-    }
-    s["by_reason"] = by_reason;
-    Summary left_alone = Summary::object();
-    for (const auto& r : left_alone_) left_alone[reason_key(r.code)] = r.messages;
-    s["left_alone"] = left_alone;
-    s["oldest_failed_at"] = nullable(dry ? tally_.oldest_failed_at : oldest_failed_at_);
-    s["newest_failed_at"] = nullable(dry ? tally_.newest_failed_at : newest_failed_at_);
-
-    if (!limits_.rate) {
-        s["rate"] = nullptr;
-    } else {
-        const std::int64_t jobs = dry ? tally_.messages : jobs_inserted_;
-        // A run's batches that requeued fewer than planned leave gaps in the indices.
-        const std::int64_t last = dry ? jobs - 1 : rate_last_index_;
-        const std::int64_t spread = last > 0 ? last / *limits_.rate : 0;
-        Summary rate;
-        rate["per_second"] = *limits_.rate;
-        rate["jobs"] = jobs;
-        rate["last_available_after_s"] = spread;
-        if (rate_start_) {
-            rate["first_available_at"] = *rate_start_;
-            rate["last_available_at"] = *rate_start_ + spread;
-        }
-        s["rate"] = rate;
-    }
-    s["by_tenant"] = by_tenant;
-    if (gate_.gave_up()) s["stopped_by"] = "replica-lag";
-    if (gate_.enabled()) s["replica_lag"] = gate_.summary();
-    return s;
+    RedriveResult result = result_;
+    result.replica_lag = gate_.summary();
+    return redrive_summary(request_, plan_, result, stop_);
 }
 
 }  // namespace ops

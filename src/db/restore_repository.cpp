@@ -25,7 +25,58 @@ std::string unnest_of(std::size_t count, std::size_t first_param) {
     return "unnest(" + joined(arrays, ", ") + ")";
 }
 
+// PostgreSQL's message without its "ERROR:  " prefix and context lines.
+std::string first_line(const std::string& text) {
+    std::string line = text.substr(0, text.find('\n'));
+    if (line.starts_with("ERROR:  ")) line.erase(0, 8);
+    return line;
+}
+
 }  // namespace
+
+void RestoreRepository::write_batch(Session& session,
+                                    const std::function<void(RestoreRepository&)>& work) {
+    try {
+        Work tx(session);
+        RestoreRepository repo(tx);
+        work(repo);
+        tx.commit();
+    } catch (const pqxx::data_exception& e) {
+        throw RowsRejected(first_line(e.what()));
+    } catch (const pqxx::integrity_constraint_violation& e) {
+        throw RowsRejected(first_line(e.what()));
+    }
+}
+
+void RestoreRepository::read_batch(Session& session,
+                                   const std::function<void(RestoreRepository&)>& work) {
+    ReadTransaction tx(session);
+    RestoreRepository repo(tx);
+    work(repo);
+}
+
+void RestoreRepository::probe_batch(Session& session,
+                                    const std::function<void(RestoreRepository&)>& work) {
+    Work tx(session);  // never committed
+    RestoreRepository repo(tx);
+    work(repo);
+}
+
+bool RestoreRepository::writes() const {
+    return dynamic_cast<const pqxx::read_transaction*>(&tx_) == nullptr;
+}
+
+std::string RestoreRepository::attempt(const std::function<void()>& work) {
+    tx_.exec("SAVEPOINT ops_restore_probe");
+    std::string failure;
+    try {
+        work();
+    } catch (const pqxx::sql_error& e) {
+        failure = first_line(e.what());
+    }
+    tx_.exec("ROLLBACK TO SAVEPOINT ops_restore_probe");
+    return failure;
+}
 
 std::vector<TableColumn> RestoreRepository::columns() {
     const auto rows = tx_.exec(

@@ -39,6 +39,10 @@ class Command {
     // Checks option values; throws UsageError. No side effects.
     virtual void validate() = 0;
     virtual DryRun dry_run() const { return DryRun::kNo; }
+    // The resolve step: after connecting, before the lock, what validate() cannot decide
+    // without the database (a cutoff on its clock); the only other place that throws
+    // UsageError. No changes.
+    virtual void resolve(CommandEnv& /*env*/) {}
     virtual void execute(CommandEnv& env) = 0;
     // The result so far, without `command`, `dry_run` and `duration_ms` (the dispatcher adds them).
     virtual Summary summary() const = 0;

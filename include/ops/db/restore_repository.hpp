@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
+#include "ops/core/errors.hpp"
 #include "ops/db/session.hpp"
 
 namespace ops {
@@ -51,11 +53,33 @@ struct ValueChange {
     std::string to;  // to_json of the value as stored
 };
 
+// A batch holds a value the table does not take: a data exception (a value its type
+// refuses) or an integrity violation (a constraint). what(): PostgreSQL's message, its first
+// line. The transaction is rolled back by the time it is thrown.
+class RowsRejected : public RunFailure {
+  public:
+    using RunFailure::RunFailure;
+};
+
 // All SQL of `ops audit restore`. Identifiers and type names come from the catalog and are
 // quoted; every value is a bound parameter.
 class RestoreRepository {
   public:
     explicit RestoreRepository(Transaction& tx) : tx_(tx.sql()) {}
+
+    // The transactions of a restore, each around `work`. write_batch: one batch, committed
+    // when `work` returns; a value the table does not take comes out as RowsRejected.
+    // read_batch: a dry run's read-only look. probe_batch: writes that are always rolled
+    // back, to find what a rejected batch stumbled on.
+    static void write_batch(Session& session, const std::function<void(RestoreRepository&)>& work);
+    static void read_batch(Session& session, const std::function<void(RestoreRepository&)>& work);
+    static void probe_batch(Session& session, const std::function<void(RestoreRepository&)>& work);
+
+    // False in read_batch's read-only transaction: nothing may be inserted.
+    bool writes() const;
+    // Runs `work` in a savepoint, rolled back whether it failed or not: PostgreSQL's message
+    // (first line) when it failed, else "".
+    std::string attempt(const std::function<void()>& work);
 
     std::vector<TableColumn> columns();
     std::vector<ForeignKey> foreign_keys();

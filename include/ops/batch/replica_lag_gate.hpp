@@ -1,11 +1,12 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 
-#include "ops/commands/command.hpp"
 #include "ops/core/replication.hpp"
+#include "ops/db/session.hpp"
 #include "ops/output/summary.hpp"
 
 namespace ops {
@@ -27,7 +28,7 @@ class ReplicaLagGate {
     // Parses them; throws UsageError naming the option.
     static LagLimits parse(const Options& options);
 
-    explicit ReplicaLagGate(LagLimits limits) : limits_(std::move(limits)) {}
+    explicit ReplicaLagGate(LagLimits limits) : limits_(limits) {}
 
     bool enabled() const { return limits_.enabled(); }
     const LagLimits& limits() const { return limits_; }

@@ -1,7 +1,9 @@
-#include "ops/commands/replica_lag_gate.hpp"
+#include "ops/batch/replica_lag_gate.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include "ops/core/errors.hpp"
+#include "ops/core/run_context.hpp"
 #include "ops/core/values.hpp"
 #include "ops/db/replication_repository.hpp"
 

@@ -12,7 +12,7 @@ packages=(
     libssl-dev zlib1g-dev
     postgresql-15 postgresql-client-15 tzdata util-linux gzip time pgbouncer
     dpkg-dev file binutils systemd
-    clang-14 libclang-rt-14-dev
+    clang-14 libclang-rt-14-dev clang-tidy clang-format
     php-cli php-pgsql php-laravel-framework php-vlucas-phpdotenv
     prometheus prometheus-node-exporter
     "$@"

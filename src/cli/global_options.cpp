@@ -2,6 +2,7 @@
 
 #include "ops/core/errors.hpp"
 #include "ops/core/laravel_version.hpp"
+#include "ops/core/text.hpp"
 #include "ops/core/values.hpp"
 #include "ops/output/logging.hpp"
 
@@ -42,7 +43,12 @@ void add_global_options(CLI::App& app, GlobalArguments& arguments) {
         ->group(group);
 }
 
+void validate_metrics_dir(const std::string& dir) {
+    refuse_control_characters(dir, "--metrics-dir");
+}
+
 GlobalOptions validate_global_options(const GlobalArguments& arguments) {
+    validate_metrics_dir(arguments.metrics_dir);
     GlobalOptions options;
     options.database_url = arguments.database_url;
     options.env_file = arguments.env_file;

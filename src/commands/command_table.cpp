@@ -16,16 +16,16 @@ namespace ops {
 const std::vector<CommandSpec>& command_table() {
     // clang-format off
     static const std::vector<CommandSpec> table = {
-        DoctorCommand::spec(),
+        doctor_spec(),
         audit_archive_spec(),
         AuditVerifyCommand::spec(),
         audit_restore_spec(),
         wa_redrive_failed_spec(),
         quota_reconcile_spec(),
-        ScheduleListCommand::spec(),
-        ScheduleCrontabCommand::spec(),
-        ScheduleSystemdCommand::spec(),
-        ScheduleLaravelCommand::spec(),
+        schedule_list_spec(),
+        schedule_crontab_spec(),
+        schedule_systemd_spec(),
+        schedule_laravel_spec(),
     };
     // clang-format on
     return table;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "ops/commands/doctor_pooler.hpp"
@@ -13,6 +14,39 @@
 
 namespace ops {
 namespace {
+
+// The command behind doctor_spec() (ops/commands/doctor.hpp says what it checks).
+class DoctorCommand : public Command {
+  public:
+    static CommandSpec spec();
+
+    void validate() override;
+    void execute(CommandEnv& env) override;
+    Summary summary() const override;
+    ExitCode outcome() const override;
+
+  private:
+    using Commands = std::vector<std::pair<std::string, DatabaseNeeds>>;
+    std::string needed_by(const Commands& commands, const std::string& what,
+                          const std::function<bool(const DatabaseNeeds&)>& uses);
+    void check_tables(SchemaRepository& schema, const DatabaseNeeds& all, const Commands& commands);
+    void check_sequences(SchemaRepository& schema, const DatabaseNeeds& all,
+                         const Commands& commands);
+    void check_roles(SchemaRepository& schema, const DatabaseNeeds& all, const Commands& commands);
+    void add_check(const std::string& name, const std::string& problem);
+    void add_row(const Summary& check);  // {check, status: ok|warning|problem, detail}
+    void check_archive_folder();
+
+    std::string archive_dir_ = "storage/app/audit-archives";
+    std::string only_;                                         // --for
+    std::map<std::string, std::vector<std::string>> blocked_;  // command -> what stops it
+    std::string server_version_;
+    std::string role_;
+    Summary pooler_;  // report_pooler(): direct, session or transaction pooling
+    Summary checks_ = Summary::array();
+    Summary queue_ = Summary::object();  // doctor_queue_report()
+    int problems_ = 0;
+};
 
 bool type_accepted(const std::string& type, const std::vector<std::string>& prefixes) {
     for (const auto& prefix : prefixes) {
@@ -66,6 +100,8 @@ CommandSpec DoctorCommand::spec() {
     };
     return spec;
 }
+
+CommandSpec doctor_spec() { return DoctorCommand::spec(); }
 
 void DoctorCommand::validate() {
     if (archive_dir_.empty()) throw UsageError("--dir: expected a folder path, got ''");
@@ -178,9 +214,9 @@ void DoctorCommand::check_sequences(SchemaRepository& schema, const DatabaseNeed
                 needed_by(commands, "no sequence gives " + name + " its values", uses("")));
         }
         for (const auto& privilege : access.missing) {
-            problems.push_back(needed_by(commands,
-                                         "role " + role_ + " lacks " + privilege + " on " + name,
-                                         uses(privilege)));
+            std::string what = "role ";
+            what.append(role_).append(" lacks ").append(privilege).append(" on ").append(name);
+            problems.push_back(needed_by(commands, what, uses(privilege)));
         }
         add_check("sequence " + name, joined(problems));
     }

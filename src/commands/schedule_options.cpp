@@ -36,10 +36,21 @@ void ScheduleOptions::validate() const {
     require_absolute(overrides_.archive_dir, "--archive-dir");
 }
 
-void print_product(const CommandEnv& env, const std::string& command, Summary product,
+CommandSpec schedule_command_spec(std::string name, std::string description, std::string examples) {
+    CommandSpec spec;
+    spec.group = "schedule";
+    spec.name = std::move(name);
+    spec.description = std::move(description);
+    spec.examples = std::move(examples);
+    spec.traits = {
+        .needs_database = false, .takes_lock = false, .records_run = false, .generator = true};
+    return spec;
+}
+
+void print_product(const CommandEnv& env, const std::string& command, const Summary& product,
                    const std::string& text) {
     if (env.globals.output == OutputFormat::kText) {
-        std::cout << text;
+        *env.out << text;
         return;
     }
     Summary framed;
@@ -47,7 +58,7 @@ void print_product(const CommandEnv& env, const std::string& command, Summary pr
     framed["status"] = "completed";
     framed["exit_code"] = 0;
     framed.update(product);
-    render(framed, OutputFormat::kJson, std::cout);
+    render(framed, OutputFormat::kJson, *env.out);
 }
 
 namespace {

@@ -1,23 +1,31 @@
 #include "ops/commands/schedule_systemd.hpp"
 
-#include <iostream>
 
+#include "ops/commands/schedule_options.hpp"
 #include "ops/core/files.hpp"
 
 namespace ops {
+namespace {
+
+class ScheduleSystemdCommand : public ScheduleCommand {
+  public:
+    static CommandSpec spec();
+
+    void validate() override;
+    void execute(CommandEnv& env) override;
+
+  private:
+    std::string unit_dir_;
+};
+
+}  // namespace
 
 CommandSpec ScheduleSystemdCommand::spec() {
-    CommandSpec spec;
-    spec.group = "schedule";
-    spec.name = "systemd";
-    spec.description =
-        "Write the schedule as systemd units: a oneshot .service and a .timer per job";
-    spec.examples =
+    CommandSpec spec = schedule_command_spec(
+        "systemd", "Write the schedule as systemd units: a oneshot .service and a .timer per job",
         "  (every unit gets the global --env-file, default /etc/ops/ops.env, and --metrics-dir)\n"
         "  ops schedule systemd --unit-dir /etc/systemd/system --env-file /etc/ops/ops.env\n"
-        "  systemctl daemon-reload && systemctl enable --now ops-audit-archive.timer";
-    spec.traits = {
-        .needs_database = false, .takes_lock = false, .records_run = false, .generator = true};
+        "  systemctl daemon-reload && systemctl enable --now ops-audit-archive.timer");
     spec.attach = [](CLI::App& app) {
         auto command = std::make_unique<ScheduleSystemdCommand>();
         app.add_option("--unit-dir", command->unit_dir_,
@@ -31,8 +39,7 @@ CommandSpec ScheduleSystemdCommand::spec() {
 }
 
 void ScheduleSystemdCommand::validate() {
-    schedule_.validate();
-    install_.validate();
+    ScheduleCommand::validate();
     if (unit_dir_.empty()) throw UsageError("--unit-dir: expected a folder, got ''");
 }
 
@@ -55,5 +62,7 @@ void ScheduleSystemdCommand::execute(CommandEnv& env) {
     }
     print_product(env, "schedule systemd", {{"unit_dir", dir.string()}, {"files", files}}, listing);
 }
+
+CommandSpec schedule_systemd_spec() { return ScheduleSystemdCommand::spec(); }
 
 }  // namespace ops

@@ -47,66 +47,96 @@ std::string conninfo_from_env(const EnvValues& env, const GetEnv& getenv,
     return laravel_database(env, getenv, version).conninfo;
 }
 
+namespace {
+
+// The env file's own database settings, when no URL came before them.
+ConnectionSettings env_file_connection(const GlobalOptions& options, const EnvValues& env_file,
+                                       const std::optional<LaravelVersion>& version,
+                                       const GetEnv& getenv) {
+    const auto file_ops_url = env_file.find("OPS_DATABASE_URL");
+    if (file_ops_url != env_file.end() && !file_ops_url->second.empty()) {
+        return {file_ops_url->second, "OPS_DATABASE_URL in " + options.env_file};
+    }
+    const LaravelDatabase database = laravel_database(env_file, getenv, version);
+    if (database.conninfo.empty()) {
+        throw ConfigError("--env-file: '" + options.env_file +
+                          "' sets none of OPS_DATABASE_URL, DB_URL, DATABASE_URL, DB_HOST, "
+                          "DB_PORT, DB_DATABASE, DB_USERNAME, DB_PASSWORD");
+    }
+    return {database.conninfo, "--env-file " + options.env_file +
+                                   (database.url_key.empty() ? "" : " (" + database.url_key + ")")};
+}
+
+// The first of the precedence chain that is set (the header says the order). OPS_DATABASE_URL
+// is ops's own, beside the application's settings: a direct connection when the application's
+// goes through a pooler ops should not use (docs/SCALE.md).
+ConnectionSettings choose_connection(const GlobalOptions& options,
+                                     const std::optional<EnvValues>& env_file,
+                                     const std::optional<LaravelVersion>& version,
+                                     const GetEnv& getenv) {
+    if (!options.database_url.empty()) return {options.database_url, "--database-url"};
+    if (const auto url = getenv("OPS_DATABASE_URL"); url && !url->empty()) {
+        return {*url, "OPS_DATABASE_URL"};
+    }
+    if (const auto url = getenv("DATABASE_URL"); url && !url->empty()) {
+        return {*url, "DATABASE_URL"};
+    }
+    if (env_file) return env_file_connection(options, *env_file, version, getenv);
+    return {"", "libpq defaults"};
+}
+
+ConnectionSettings resolve_connection(const GlobalOptions& options,
+                                      const std::optional<EnvValues>& env_file,
+                                      const std::optional<LaravelVersion>& version,
+                                      const GetEnv& getenv) {
+    ConnectionSettings connection = choose_connection(options, env_file, version, getenv);
+    if (!connection.conninfo.empty() && !parse_conninfo(connection.conninfo)) {
+        throw UsageError(connection.source +
+                         ": not a valid connection string; expected a URI "
+                         "(postgresql://user@host:5432/db) or key=value pairs (host=... dbname=...)");
+    }
+    return connection;
+}
+
+// --timezone, else APP_TIMEZONE of the env file, else UTC; a name the tz database knows.
+std::string resolve_timezone(const GlobalOptions& options,
+                             const std::optional<EnvValues>& env_file, const GetEnv& getenv) {
+    std::string timezone = "UTC";
+    if (!options.timezone.empty()) {
+        timezone = options.timezone;
+    } else if (env_file) {
+        const auto tz = env_lookup(*env_file, "APP_TIMEZONE", getenv);
+        if (tz && !tz->empty()) timezone = *tz;
+    }
+    if (!is_known_timezone(timezone)) {
+        const std::string origin = options.timezone.empty() ? "APP_TIMEZONE" : "--timezone";
+        throw UsageError(origin + ": unknown time zone '" + timezone +
+                         "'; expected a tz database name such as UTC or Asia/Jakarta");
+    }
+    return timezone;
+}
+
+std::optional<EnvValues> application_env(const GlobalOptions& options, const GetEnv& getenv) {
+    if (options.env_file.empty()) return std::nullopt;
+    EnvValues env_file = load_env_file(options.env_file, getenv);
+    // Whichever connection wins, the env file is the application's: a MySQL one is not ours
+    // to serve.
+    check_db_connection(env_file, getenv);
+    return env_file;
+}
+
+}  // namespace
+
 ResolvedConfig resolve_config(const GlobalOptions& options, const GetEnv& getenv) {
     ResolvedConfig config;
-    std::optional<EnvValues> env_file;
-    if (!options.env_file.empty()) {
-        env_file = load_env_file(options.env_file, getenv);
-        // Whichever connection wins below, the env file is the application's: a MySQL one is not
-        // ours to serve.
-        check_db_connection(*env_file, getenv);
-    }
+    std::optional<EnvValues> env_file = application_env(options, getenv);
     config.laravel_version = resolve_laravel_version(options, env_file, getenv);
     if (config.laravel_version) {
         config.laravel_version_source =
             options.laravel_version.empty() ? "OPS_LARAVEL_VERSION" : "--laravel-version";
     }
-
-    // OPS_DATABASE_URL is ops's own, beside the application's settings: a direct connection
-    // when the application's goes through a pooler ops should not use (docs/SCALE.md).
-    const auto ops_url = getenv("OPS_DATABASE_URL");
-    const auto file_ops_url = env_file ? env_file->find("OPS_DATABASE_URL") : EnvValues::iterator();
-    if (!options.database_url.empty()) {
-        config.connection = {options.database_url, "--database-url"};
-    } else if (ops_url && !ops_url->empty()) {
-        config.connection = {*ops_url, "OPS_DATABASE_URL"};
-    } else if (const auto url = getenv("DATABASE_URL"); url && !url->empty()) {
-        config.connection = {*url, "DATABASE_URL"};
-    } else if (env_file && file_ops_url != env_file->end() && !file_ops_url->second.empty()) {
-        config.connection = {file_ops_url->second, "OPS_DATABASE_URL in " + options.env_file};
-    } else if (env_file) {
-        const LaravelDatabase database =
-            laravel_database(*env_file, getenv, config.laravel_version);
-        if (database.conninfo.empty()) {
-            throw ConfigError("--env-file: '" + options.env_file +
-                              "' sets none of OPS_DATABASE_URL, DB_URL, DATABASE_URL, DB_HOST, "
-                              "DB_PORT, DB_DATABASE, DB_USERNAME, DB_PASSWORD");
-        }
-        config.connection = {database.conninfo,
-                             "--env-file " + options.env_file +
-                                 (database.url_key.empty() ? "" : " (" + database.url_key + ")")};
-    } else {
-        config.connection = {"", "libpq defaults"};
-    }
-    if (!config.connection.conninfo.empty() && !parse_conninfo(config.connection.conninfo)) {
-        throw UsageError(
-            config.connection.source +
-            ": not a valid connection string; expected a URI "
-            "(postgresql://user@host:5432/db) or key=value pairs (host=... dbname=...)");
-    }
-
-    config.timezone = "UTC";
-    if (!options.timezone.empty()) {
-        config.timezone = options.timezone;
-    } else if (env_file) {
-        const auto tz = env_lookup(*env_file, "APP_TIMEZONE", getenv);
-        if (tz && !tz->empty()) config.timezone = *tz;
-    }
-    if (!is_known_timezone(config.timezone)) {
-        const std::string origin = options.timezone.empty() ? "APP_TIMEZONE" : "--timezone";
-        throw UsageError(origin + ": unknown time zone '" + config.timezone +
-                         "'; expected a tz database name such as UTC or Asia/Jakarta");
-    }
+    config.connection = resolve_connection(options, env_file, config.laravel_version, getenv);
+    config.timezone = resolve_timezone(options, env_file, getenv);
     config.env = std::move(env_file);
     config.getenv = getenv;
     return config;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ops/core/errors.hpp"
+#include "ops/core/text.hpp"
 
 // Every step below mirrors one phpdotenv 5.4 function (Dotenv\Parser\Lines, EntryParser, Lexer,
 // Loader\Resolver, Repository\Adapter\ImmutableWriter) or Illuminate\Support\Env::get, so that
@@ -38,36 +39,6 @@ std::string php_ltrim(const std::string& s) {
 // ctype_space() and PCRE's \s in the C locale.
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-// How many bytes of a valid UTF-8 sequence start at text[i]; when it is invalid, the length of
-// its maximal valid prefix (at least 1), negated. Unicode's "maximal subpart" rule, as PHP 8.2.
-int utf8_step(const std::string& text, std::size_t i) {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    const unsigned char lead = byte(i);
-    if (lead < 0x80) return 1;
-    int length = 0;
-    unsigned char low = 0x80, high = 0xbf;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-        length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-        length = 3;
-        if (lead == 0xe0) low = 0xa0;
-        if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-        length = 4;
-        if (lead == 0xf0) low = 0x90;
-        if (lead == 0xf4) high = 0x8f;
-    } else {
-        return -1;
-    }
-    for (int k = 1; k < length; ++k) {
-        if (i + k >= text.size()) return -k;
-        const unsigned char b = byte(i + k);
-        const bool ok = k == 1 ? (b >= low && b <= high) : (b >= 0x80 && b <= 0xbf);
-        if (!ok) return -k;
-    }
-    return length;
 }
 
 std::size_t utf8_length(const std::string& text) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,14 @@
 
 namespace ops {
 namespace {
+
+// std::cerr, or the stream an in-process run (a test) reports to.
+std::ostream* g_stream = &std::cerr;
+
+void write_line(std::string_view text) {
+    g_stream->write(text.data(), static_cast<std::streamsize>(text.size()));
+    g_stream->flush();
+}
 
 std::string utc_stamp(std::chrono::system_clock::time_point when) {
     const auto time = std::chrono::system_clock::to_time_t(when);
@@ -38,9 +47,9 @@ class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
         line["message"] = std::string(msg.payload.begin(), msg.payload.end());
         const std::string text =
             line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-        std::fwrite(text.data(), 1, text.size(), stderr);
+        write_line(text);
     }
-    void flush_() override { std::fflush(stderr); }
+    void flush_() override { g_stream->flush(); }
 
   private:
     bool dry_run_;
@@ -57,9 +66,9 @@ class EscapingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
         safe.payload = spdlog::string_view_t(escaped.data(), escaped.size());
         spdlog::memory_buf_t line;
         formatter_->format(safe, line);
-        std::fwrite(line.data(), 1, line.size(), stderr);
+        write_line(std::string_view(line.data(), line.size()));
     }
-    void flush_() override { std::fflush(stderr); }
+    void flush_() override { g_stream->flush(); }
 };
 
 }  // namespace
@@ -116,8 +125,13 @@ void report_error(const std::string& what, const std::string& hint) {
         text = "ops: error: " + escape_control(what) + "\n";
         if (!hint.empty()) text += "HINT: " + escape_control(hint) + "\n";
     }
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    std::fflush(stderr);
+    write_line(text);
+}
+
+std::ostream& set_log_stream(std::ostream& stream) {
+    std::ostream& previous = *g_stream;
+    g_stream = &stream;
+    return previous;
 }
 
 }  // namespace ops

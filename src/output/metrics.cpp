@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstring>
 
 #include "ops/core/errors.hpp"
+#include "ops/core/files.hpp"
 
 namespace ops {
 namespace {
@@ -21,7 +23,7 @@ constexpr const char* kActions[] = {"archived", "deleted", "redriven", "jobs_ins
 constexpr const char* kSuccessMetric = "ops_last_success_timestamp_seconds";
 constexpr const char* kFailuresMetric = "ops_consecutive_failures";
 // A file ops writes is under 2 KiB; anything much larger was not written by ops.
-constexpr std::size_t kMaxPreviousFile = 64 * 1024;
+constexpr std::size_t kMaxPreviousFile = std::size_t{64} * 1024;
 // The count saturates here instead of overflowing on a forged huge value.
 constexpr std::int64_t kMaxConsecutiveFailures = 1'000'000'000;
 
@@ -111,6 +113,12 @@ std::string render_metrics(const RunMetrics& m) {
     out += fmt::format("ops_last_run_duration_seconds{{{}}} {:.3f}\n", label, m.duration_seconds);
     gauge(out, "ops_last_run_exit_code", "Exit code of the last run (0 success, see ops --help).");
     out += fmt::format("ops_last_run_exit_code{{{}}} {}\n", label, m.exit_code);
+    if (!m.outcome.empty()) {
+        gauge(out, "ops_last_run_outcome",
+              "Why the last run ended, as its outcome label (lock_held and replica_lag share exit "
+              "75).");
+        out += fmt::format("ops_last_run_outcome{{{},outcome=\"{}\"}} 1\n", label, m.outcome);
+    }
     gauge(out, kFailuresMetric, "Runs in a row, the last one included, that did not exit 0.");
     out += fmt::format("{}{{{}}} {}\n", kFailuresMetric, label, m.consecutive_failures);
     if (!m.rows_by_action.empty()) {
@@ -192,6 +200,17 @@ Summary rows_by_action(const Summary& summary) {
         }
     }
     return rows;
+}
+
+void write_metrics_file(const std::filesystem::path& dir, RunMetrics metrics) {
+    const auto file = metrics_file(dir, metrics.command);
+    try {
+        carry_over(metrics, read_previous_metrics(file, metrics.command));
+        create_metrics_folder(dir);
+        write_file_atomically(file, render_metrics(metrics), kPublicFileMode);
+    } catch (const std::exception& e) {
+        spdlog::warn("cannot write metrics to {}: {}", file.string(), e.what());
+    }
 }
 
 }  // namespace ops

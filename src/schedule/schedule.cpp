@@ -98,7 +98,8 @@ bool parse_enabled(const std::string& text, const std::string& source) {
 void apply_schedule_file(std::vector<ScheduledJob>& jobs, const std::string& path) {
     // ops's own file in the .env syntax: its text alone, not the process environment.
     for (const auto& [key, value] : load_env_file(path, no_env, EnvMapping::kRaw)) {
-        const std::string source = path + ": " + key;
+        std::string source = path;
+        source.append(": ").append(key);
         const auto split = key.rfind('_');
         const std::string setting = split == std::string::npos ? "" : key.substr(split + 1);
         if (setting != "CRON" && setting != "OPTIONS" && setting != "ENABLED") {

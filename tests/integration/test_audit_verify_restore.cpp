@@ -131,22 +131,3 @@ TEST_CASE("restore refuses files with columns the table lacks, before inserting 
     CHECK(dropped.json()["dropped_columns"] == json::array({"request_id"}));
     CHECK(db.count("SELECT count(*) FROM audit_events WHERE channel <> 'ops'") == 20);
 }
-
-TEST_CASE("restore and verify reject bad arguments with exit 2") {
-    TestDatabase db;
-    TempDir dir;
-    std::ofstream(dir.path() / "f.jsonl") << "";
-    const std::string file = (dir.path() / "f.jsonl").string();
-    for (const auto& args :
-         std::vector<std::vector<std::string>>{{"audit", "restore"},
-                                               {"audit", "restore", "/nonexistent.jsonl"},
-                                               {"audit", "restore", "--batch-size", "0", file},
-                                               {"audit", "restore", "--batch-size", "many", file},
-                                               {"audit", "verify"}}) {
-        INFO(args.back());
-        const auto result = run_ops(args, db.env());
-        CHECK(result.exit_code == 2);
-        CHECK(result.err.find("ops: error:") != std::string::npos);
-    }
-    CHECK(run_ops({"audit", "verify", "/nonexistent.jsonl"}).exit_code == 1);
-}

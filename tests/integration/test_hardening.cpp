@@ -8,7 +8,9 @@
 #include <regex>
 #include <sstream>
 
+#include "database_waits.hpp"
 #include "harness.hpp"
+#include "text_files.hpp"
 
 using namespace ops_test;
 using nlohmann::json;
@@ -29,77 +31,7 @@ void seed(TestDatabase& db) {
         "FROM generate_series(1, 20) AS i");
 }
 
-// What "nothing changed" means here: the rows of every table a command writes.
-std::string state_of(TestDatabase& db) {
-    return db.scalar(
-        "SELECT (SELECT count(*) FROM audit_events) || '/' || (SELECT count(*) FROM jobs) || '/' "
-        "|| (SELECT count(*) FROM wa_messages WHERE status = 'failed') || '/' || "
-        "(SELECT count(*) FROM quota_usages)");
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-int lock_key(const std::string& name) {  // as src/db/session.cpp computes it
-    std::uint32_t hash = 2166136261u;
-    for (const unsigned char c : name) hash = (hash ^ c) * 16777619u;
-    return static_cast<int>(hash & 0x7fffffff);
-}
-
-mode_t mode_of(const fs::path& path) {
-    struct stat st {};
-    REQUIRE(::lstat(path.c_str(), &st) == 0);
-    return st.st_mode;
-}
-
 }  // namespace
-
-TEST_CASE("hardening: bad values exit 2 with one line naming the option, and change nothing") {
-    TestDatabase db;
-    seed(db);
-    TempDir dir;
-    const std::string archive_dir = (dir.path() / "archive").string();
-    struct Case {
-        std::vector<std::string> args;
-        std::string names;
-    };
-    const std::vector<Case> cases = {
-        {{"audit", "archive", "--dir", archive_dir, "--before", "0000-01-01"}, "--before"},
-        {{"wa", "redrive-failed", "--failed-after", "0000-01-01"}, "--failed-after"},
-        {{"wa", "redrive-failed", "--failed-after", "999999999d"}, "--failed-after"},
-        {{"wa", "redrive-failed", "--failed-before", "800000d"}, "--failed-before"},
-        {{"--timezone", "leapseconds", "audit", "archive", "--dir", archive_dir}, "--timezone"},
-        {{"--timezone", "right/UTC", "audit", "archive", "--dir", archive_dir}, "--timezone"},
-        {{"--timezone", "zone.tab", "quota", "reconcile"}, "--timezone"},
-        {{"audit", "archive", "--dir", archive_dir, "--channel", "\xff"}, "--channel"},
-        {{"wa", "redrive-failed", "--reason", "\xff", "--include-permanent"}, "--reason"},
-        {{"wa", "redrive-failed", "--tenant", "9223372036854775808"}, "--tenant"},
-        {{"wa", "redrive-failed", "--limit", "4611686018427387904"}, "--limit"},
-        {{"audit", "archive", "--dir", archive_dir, "--max-runtime", "0"}, "--max-runtime"},
-        {{"--statement-timeout", "999999999d", "audit", "archive", "--dir", archive_dir},
-         "--statement-timeout"},
-        {{"--lock-timeout", "30d", "wa", "redrive-failed"}, "--lock-timeout"},
-    };
-    const std::string before = state_of(db);
-    for (const auto& c : cases) {
-        std::string shown;
-        for (const auto& a : c.args) shown += a + " ";
-        INFO(shown);
-        const auto result = run_ops(c.args, db.env());
-        INFO(result.err);
-        CHECK(result.exit_code == 2);
-        CHECK(result.err.find("ops: error: " + c.names) != std::string::npos);
-        CHECK(result.err.find("json.exception") == std::string::npos);
-        CHECK(result.err.find("SQLSTATE") == std::string::npos);
-        CHECK(result.out.empty());
-        CHECK(state_of(db) == before);
-        CHECK(!fs::exists(archive_dir));
-    }
-}
 
 TEST_CASE("hardening: the largest values a range names are accepted") {
     TestDatabase db;
@@ -156,7 +88,7 @@ TEST_CASE("hardening: --output json prints exactly one JSON object on every exit
         {{"schedule", "crontab"}, 0},
     };
     pqxx::work hold(db.connection());
-    hold.exec("SELECT pg_advisory_lock(" + std::to_string(0x6f7073) + ", " +
+    hold.exec("SELECT pg_advisory_lock(" + std::to_string(kLockNamespace) + ", " +
               std::to_string(lock_key("quota reconcile")) + ")");
     for (const auto& c : cases) {
         for (const std::string log_format : {"text", "json"}) {
@@ -312,42 +244,6 @@ TEST_CASE("hardening: the begin line redacts sslpassword as well as password") {
     CHECK(result.err.find("k3y-s3cret") == std::string::npos);
     CHECK(result.err.find("sslpassword=***") != std::string::npos);
     CHECK(result.err.find("process list") != std::string::npos);  // the warning
-}
-
-TEST_CASE("hardening: generated files: control characters refused, never-firing cron refused") {
-    struct Case {
-        std::vector<std::string> args;
-        std::string names;
-    };
-    const std::vector<Case> cases = {
-        {{"--env-file", "/etc/ops/ops.env\nMAILTO=x", "schedule", "crontab"}, "--env-file"},
-        {{"schedule", "crontab", "--log-dir", "/var/log/ops\n* * * * * root sh"}, "--log-dir"},
-        {{"schedule", "crontab", "--bin", "/usr/bin/ops\r"}, "--bin"},
-        {{"--metrics-dir", "/var/lib/ops\n", "schedule", "crontab"}, "--metrics-dir"},
-        {{"schedule", "systemd", "--unit-dir", "/tmp/none", "--bin",
-          "/usr/bin/ops\nExecStartPre=/bin/sh"},
-         "--bin"},
-        {{"schedule", "crontab", "--options", "audit-archive=--channel a\x01b"}, "audit-archive"},
-        {{"schedule", "crontab", "--archive-dir", "/var/lib/x\ty"}, "--archive-dir"},
-        {{"schedule", "crontab", "--cron", "audit-archive=0 0 31 2 *"}, "never fires"},
-        {{"schedule", "crontab", "--cron", "audit-archive=0 0 30,31 2 *"}, "never fires"},
-    };
-    for (const auto& c : cases) {
-        INFO(c.args.back());
-        const auto result = run_ops(c.args);
-        INFO(result.err);
-        CHECK(result.exit_code == 2);
-        CHECK(result.err.find(c.names) != std::string::npos);
-        CHECK(result.out.empty());
-    }
-    CHECK(!fs::exists("/tmp/none"));
-    // Days that exist in some month named, or a weekday, do fire.
-    CHECK(run_ops({"schedule", "crontab", "--cron", "audit-archive=0 0 29 2 *"}).exit_code == 0);
-    CHECK(run_ops({"schedule", "crontab", "--cron", "audit-archive=0 0 31 2 1"}).exit_code == 0);
-    // Other paths survive the quoting.
-    const auto odd = run_ops({"--env-file", "/etc/ops/it's $HOME %.env", "schedule", "crontab"});
-    CHECK(odd.exit_code == 0);
-    CHECK(odd.out.find("'/etc/ops/it'\\''s $HOME \\%.env'") != std::string::npos);
 }
 
 TEST_CASE("hardening: a password in a scheduled command line is warned about") {

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "database_waits.hpp"
 #include "harness.hpp"
 #include "promtool.hpp"
 
@@ -106,16 +107,6 @@ double sample(const std::filesystem::path& file, const std::string& key) {
     return found->second;
 }
 
-// The advisory lock a run of `command` takes, held from the test's own session: ops's key is
-// its namespace "ops" and the FNV-1a hash of the command's name.
-void hold_lock(pqxx::connection& connection, const std::string& command) {
-    std::uint32_t hash = 2166136261u;
-    for (const unsigned char c : command) hash = (hash ^ c) * 16777619u;
-    pqxx::nontransaction tx(connection);
-    tx.exec_params("SELECT pg_advisory_lock($1, $2)", 0x6f7073,
-                   static_cast<int>(hash & 0x7fffffff));
-}
-
 std::filesystem::perms mode_of(const std::filesystem::path& path) {
     return std::filesystem::symlink_status(path).permissions() & std::filesystem::perms::all;
 }
@@ -142,6 +133,10 @@ TEST_CASE("metrics: ops_consecutive_failures counts runs in a row that fail, loc
         REQUIRE(run_ops(redrive, db.env()).exit_code == 75);
         CHECK(sample(file, "ops_consecutive_failures" + label) == run);
         CHECK(sample(file, "ops_last_run_exit_code" + label) == 75);
+        // Exit 75 says why: the lock (a replica-lag stop says replica_lag, test_replicas).
+        CHECK(sample(file,
+                     "ops_last_run_outcome{command=\"wa redrive-failed\",outcome=\"lock_held\"}") ==
+              1);
         CHECK(sample(file, "ops_last_success_timestamp_seconds" + label) == success);
         check_metrics_file(file);
     }

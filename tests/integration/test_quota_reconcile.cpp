@@ -16,12 +16,16 @@
 #include <regex>
 #include <thread>
 
+#include "database_waits.hpp"
 #include "harness.hpp"
 
 using namespace ops_test;
 using nlohmann::json;
 
 namespace {
+
+// Each row update sleeps, so that a signal or a kill lands mid-run.
+const SlowDown kSlowRows = {"quota_usages", "UPDATE", "0.02", true};
 
 constexpr const char* kPeriod = "2025-03";
 
@@ -197,18 +201,6 @@ void seed_drifted(TestDatabase& db, int tenants, unsigned seed) {
     db.exec(
         "INSERT INTO quota_usages (tenant_id, period, used, created_at) "
         "SELECT id, '2025-02', 999, '2025-02-01' FROM tenants WHERE id % 3 = 0");
-}
-
-void wait_for_backend_to_leave(TestDatabase& db) {
-    for (int i = 0; i < 200; ++i) {
-        if (db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ops quota "
-                     "reconcile' "
-                     "AND datname = current_database()") == 0) {
-            return;
-        }
-        usleep(50000);
-    }
-    FAIL("the killed run's backend did not go away");
 }
 
 std::string undo_sql() {
@@ -487,54 +479,6 @@ TEST_CASE("quota reconcile: current and previous are months of the application's
     }
 }
 
-TEST_CASE("quota reconcile: bad PERIOD and options exit 2 and name what is wrong") {
-    TestDatabase db;
-    struct Case {
-        std::vector<std::string> args;
-        std::string names;
-    };
-    const std::vector<Case> cases = {
-        {{"2026-13"}, "PERIOD"},
-        {{"2026-1"}, "PERIOD"},
-        {{"26-01"}, "PERIOD"},
-        {{""}, "PERIOD"},
-        {{"2026-00"}, "PERIOD"},
-        {{"2026-01-01"}, "PERIOD"},
-        {{"last"}, "PERIOD"},
-        {{"2026-01", "2026-02"}, "2026-02"},
-        {{"--tenant", "0"}, "--tenant"},
-        {{"--tenant", "-4"}, "--tenant"},
-        {{"--tenant", "abc"}, "--tenant"},
-        {{"--tenant", ""}, "--tenant"},
-        {{"--tenant", "1.5"}, "--tenant"},
-        {{"--tenant", "1,2"}, "--tenant"},
-        {{"--tenant"}, "--tenant"},
-        {{"--batch-size", "0"}, "--batch-size"},
-        {{"--batch-size", "many"}, "--batch-size"},
-        {{"--batch-size", ""}, "--batch-size"},
-        {{"--batch-size", "10001"}, "--batch-size"},
-        {{"--batch-orders", "0"}, "--batch-orders"},
-        {{"--batch-orders", "1k"}, "--batch-orders"},
-        {{"--dry-run=maybe"}, "--dry-run"},
-        {{"--fail-on-drift=perhaps"}, "--fail-on-drift"},
-        {{"--no-such-option"}, "--no-such-option"},
-    };
-    for (const auto& c : cases) {
-        std::vector<std::string> args = {"quota", "reconcile"};
-        args.insert(args.end(), c.args.begin(), c.args.end());
-        INFO("args: " << json(c.args).dump());
-        const auto result = run_ops(args, db.env());
-        CHECK(result.exit_code == 2);
-        CHECK(result.err.find(c.names) != std::string::npos);
-        CHECK(result.err.find("ops: error:") != std::string::npos);
-        CHECK(result.out.empty());
-    }
-    const auto period = run_ops({"quota", "reconcile", "2026-13"}, db.env());
-    CHECK(period.err.find("YYYY-MM") != std::string::npos);
-    CHECK(period.err.find("current") != std::string::npos);
-    CHECK(db.count("SELECT count(*) FROM audit_events") == 0);
-}
-
 TEST_CASE("quota reconcile: the run record carries every change, and the runbook's SQL undoes it") {
     TestDatabase db;
     seed_drifted(db, 25, 3);
@@ -676,12 +620,7 @@ TEST_CASE("quota reconcile: kill -9 mid-run leaves every row at its old value or
     const auto old_values = recorded(db);
     const auto counts = true_counts(db);
     // Slow each row write down so that the kill lands mid-run.
-    db.exec(
-        "CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "PERFORM pg_sleep(0.02); RETURN NEW; END $$");
-    db.exec(
-        "CREATE TRIGGER slow BEFORE UPDATE ON quota_usages FOR EACH ROW EXECUTE FUNCTION "
-        "slow_row()");
+    slow_down(db, kSlowRows);
 
     Process run(ops_argv({"quota", "reconcile", kPeriod, "--batch-size", "3"}), db.env());
     std::int64_t reconciled = 0;
@@ -693,7 +632,7 @@ TEST_CASE("quota reconcile: kill -9 mid-run leaves every row at its old value or
     run.send(SIGKILL);
     const auto killed = run.wait();
     CHECK(killed.signal == SIGKILL);
-    wait_for_backend_to_leave(db);
+    wait_for_backend_to_leave(db, "ops quota reconcile");
 
     const auto after = recorded(db);
     int exact = 0, old = 0;
@@ -722,7 +661,7 @@ TEST_CASE("quota reconcile: kill -9 mid-run leaves every row at its old value or
     CHECK(db.count("SELECT count(*) FROM audit_events WHERE channel = 'ops'") == 0);
 
     // The next run finishes the job.
-    db.exec("DROP TRIGGER slow ON quota_usages");
+    remove_slow_down(db, kSlowRows);
     REQUIRE(reconcile(db, {kPeriod}).exit_code == 0);
     for (const auto& [tenant, used] : recorded(db)) CHECK(used == counts.at(tenant));
     CHECK(reconcile(db, {kPeriod, "--fail-on-drift"}).exit_code == 0);
@@ -732,12 +671,7 @@ TEST_CASE("quota reconcile: SIGTERM stops after the batch in flight and records 
     TestDatabase db;
     seed_drifted(db, 60, 6);
     const auto counts = true_counts(db);
-    db.exec(
-        "CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "PERFORM pg_sleep(0.02); RETURN NEW; END $$");
-    db.exec(
-        "CREATE TRIGGER slow BEFORE UPDATE ON quota_usages FOR EACH ROW EXECUTE FUNCTION "
-        "slow_row()");
+    slow_down(db, kSlowRows);
 
     Process run(ops_argv({"--output", "json", "quota", "reconcile", kPeriod, "--batch-size", "2"}),
                 db.env());

@@ -9,17 +9,11 @@
 #include <sstream>
 
 #include "harness.hpp"
+#include "text_files.hpp"
 
 using namespace ops_test;
 
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
 
 // An independent reading of one cron field: does `value` match it?
 bool field_matches(const std::string& field, int value, int max) {
@@ -179,54 +173,6 @@ TEST_CASE("schedule overrides: a schedule file, then flags, win over the baselin
     CHECK(crontab.out.find("redrive-failed") == std::string::npos);
     CHECK(crontab.out.find("reconcile previous") == std::string::npos);
     CHECK(crontab.out.find("\n0 1 * * 6 ") != std::string::npos);
-}
-
-TEST_CASE("schedule: bad overrides are refused with the option and the accepted form") {
-    struct Case {
-        std::vector<std::string> args;
-        int code;
-        std::string message;
-    };
-    TempDir dir;
-    const auto bad_file = dir.path() / "bad.env";
-    std::ofstream(bad_file) << "AUDIT_ARCHIVE_WHEN=\"0 1 * * *\"\n";
-    const auto bad_cron_file = dir.path() / "bad-cron.env";
-    std::ofstream(bad_cron_file) << "AUDIT_ARCHIVE_CRON=\"0 25 * * *\"\n";
-    const std::vector<Case> cases = {
-        {{"--cron", "audit-archive=0 1 * *"}, 2, "--cron audit-archive: expected five fields"},
-        {{"--cron", "audit-archive=61 1 * * *"}, 2, "minute field '61' is outside 0-59"},
-        {{"--cron", "audit-archive=0 1 * * mon"}, 2, "day of week field 'mon'"},
-        {{"--cron", "audit-archive=0 5-3 * * *"},
-         2,
-         "hour field '5-3' is a range that runs backwards"},
-        {{"--cron", "audit-archive=*/0 1 * * *"}, 2, "minute field '*/0' has a step"},
-        {{"--cron", "nightly=0 1 * * *"}, 2, "--cron: unknown job 'nightly'; the jobs are"},
-        {{"--cron", "0 1 * * *"}, 2, "--cron: expected NAME='MIN HOUR DOM MON DOW'"},
-        {{"--disable", "archive"}, 2, "--disable: unknown job 'archive'"},
-        {{"--options", "audit-archive=--dayz 9"}, 2, "job audit-archive: "},
-        {{"--options", "audit-archive=--days -1"}, 2, "job audit-archive: --days"},
-        {{"--options", "audit-archive=--before '2026-01-01 10:00'"}, 2, "without quotes"},
-        {{"--archive-dir", "relative/dir"}, 2, "--archive-dir: expected an absolute path"},
-        {{"--schedule-file", bad_file.string()}, 78, "AUDIT_ARCHIVE_WHEN: unknown setting"},
-        {{"--schedule-file", bad_cron_file.string()}, 78, "hour field '25' is outside 0-23"},
-        {{"--schedule-file", (dir.path() / "missing.env").string()}, 78, "missing.env"},
-    };
-    for (const auto& c : cases) {
-        std::vector<std::string> args = {"schedule", "list"};
-        args.insert(args.end(), c.args.begin(), c.args.end());
-        const RunResult result = run_ops(args);
-        INFO(args.back() << "\n" << result.err);
-        CHECK(result.exit_code == c.code);
-        CHECK(result.err.find(c.message) != std::string::npos);
-        CHECK(result.out.empty());
-    }
-    const RunResult relative = run_ops({"--env-file", "ops.env", "schedule", "crontab"});
-    CHECK(relative.exit_code == 2);
-    CHECK(relative.err.find("--env-file: expected an absolute path") != std::string::npos);
-    const RunResult both_days = run_ops({"schedule", "systemd", "--unit-dir", dir.path().string(),
-                                         "--cron", "audit-archive=0 1 1 * 1"});
-    CHECK(both_days.exit_code == 2);
-    CHECK(both_days.err.find("keep one of them '*'") != std::string::npos);
 }
 
 TEST_CASE("schedule crontab: every line is a valid cron entry and every command runs") {

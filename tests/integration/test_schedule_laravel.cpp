@@ -105,14 +105,3 @@ TEST_CASE("schedule laravel: Laravel's Schedule runs what schedule list says, in
         CHECK(events.size() == i);
     }
 }
-
-TEST_CASE("schedule laravel: control characters and bad versions are refused with exit 2") {
-    auto result = run_ops({"--env-file", "/etc/ops/a\nb.env", "schedule", "laravel"});
-    CHECK(result.exit_code == 2);
-    CHECK(result.err.find("control character") != std::string::npos);
-    CHECK(result.out.empty());
-    result = run_ops({"--laravel-version", "7.30", "schedule", "laravel"});
-    CHECK(result.exit_code == 2);
-    CHECK(result.err.find("--laravel-version: expected a Laravel version") != std::string::npos);
-    CHECK(result.out.empty());
-}

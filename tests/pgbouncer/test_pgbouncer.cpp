@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "database_waits.hpp"
 #include "harness.hpp"
 
 using namespace ops_test;
@@ -58,35 +59,6 @@ void seed_failed_messages(TestDatabase& db, int rows) {
         std::to_string(rows) + ") AS i");
 }
 
-// Each statement that changes `table` sleeps, so that a run lasts long enough to overlap.
-void slow_down(TestDatabase& db, const std::string& table, const std::string& operation) {
-    db.exec(
-        "CREATE OR REPLACE FUNCTION ops_test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN PERFORM pg_sleep(0.1); RETURN NULL; END $$");
-    db.exec("CREATE TRIGGER ops_test_slow_" + table + " AFTER " + operation + " ON " + table +
-            " FOR EACH STATEMENT EXECUTE FUNCTION ops_test_slow()");
-}
-
-std::int64_t advisory_locks(TestDatabase& db) {
-    return db.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'");
-}
-
-bool wait_for_lock(TestDatabase& db) {
-    for (int i = 0; i < 200; ++i) {
-        if (advisory_locks(db) > 0) return true;
-        usleep(50000);
-    }
-    return false;
-}
-
-bool wait_for_no_lock(TestDatabase& db) {
-    for (int i = 0; i < 200; ++i) {
-        if (advisory_locks(db) == 0) return true;
-        usleep(50000);
-    }
-    return false;
-}
-
 // Holds every server connection of the pool at once (one open transaction per plain client,
 // which the pooler cannot share) and checks each shows what a fresh direct connection
 // shows: nothing that ops set stayed behind on any of them.
@@ -124,13 +96,6 @@ std::vector<std::string> redrive_args(const std::string& parallel) {
             "--batch-size", "50",   "--parallel", parallel};
 }
 
-// A run that changed data: exit 0 and a positive count under `key`.
-std::int64_t changed(const RunResult& run, const std::string& key) {
-    if (run.exit_code == 75) return 0;
-    REQUIRE(run.exit_code == 0);
-    return run.json()[key].get<std::int64_t>();
-}
-
 }  // namespace
 
 TEST_CASE("two concurrent archives through PgBouncer never both change data") {
@@ -138,11 +103,11 @@ TEST_CASE("two concurrent archives through PgBouncer never both change data") {
         INFO("pool_mode=" << pool.mode);
         TestDatabase db;
         seed_old_events(db, 1500);
-        slow_down(db, "audit_events", "DELETE");
+        slow_down(db, {"audit_events", "DELETE"});
         TempDir dir;
         // The second starts while the first holds the lock: it exits 75 and writes nothing.
         Process first(ops_argv(archive_args(dir.path() / "a")), pooled_env(db, pool));
-        REQUIRE(wait_for_lock(db));
+        REQUIRE(wait_for_advisory_lock(db));
         const auto second = run_ops(archive_args(dir.path() / "b"), pooled_env(db, pool));
         CHECK(second.exit_code == 75);
         CHECK(second.err.find("ops audit archive") != std::string::npos);
@@ -153,15 +118,8 @@ TEST_CASE("two concurrent archives through PgBouncer never both change data") {
 
         // Two started at the same moment: one of them does all the work.
         seed_old_events(db, 1500);
-        Process third(ops_argv(archive_args(dir.path() / "c")), pooled_env(db, pool));
-        Process fourth(ops_argv(archive_args(dir.path() / "d")), pooled_env(db, pool));
-        const auto c = third.wait();
-        const auto d = fourth.wait();
-        INFO("third: " << c.exit_code << " " << c.err << "\nfourth: " << d.exit_code << " "
-                       << d.err);
-        const std::int64_t deleted_c = changed(c, "deleted"), deleted_d = changed(d, "deleted");
-        CHECK(((deleted_c == 0) != (deleted_d == 0)));
-        CHECK(deleted_c + deleted_d == 1500);
+        CHECK(race_two_runs(archive_args(dir.path() / "c"), archive_args(dir.path() / "d"),
+                            pooled_env(db, pool), "deleted") == 1500);
         CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'order.created'") == 0);
         check_pool_clean(db, pool);
         // A direct run afterwards is not blocked by anything left on the pool.
@@ -175,9 +133,9 @@ TEST_CASE("two concurrent redrives through PgBouncer never both change data") {
         INFO("pool_mode=" << pool.mode);
         TestDatabase db;
         seed_failed_messages(db, 600);
-        slow_down(db, "wa_messages", "UPDATE");
+        slow_down(db, {"wa_messages", "UPDATE"});
         Process first(ops_argv(redrive_args("2")), pooled_env(db, pool));
-        REQUIRE(wait_for_lock(db));
+        REQUIRE(wait_for_advisory_lock(db));
         const auto second = run_ops(redrive_args("1"), pooled_env(db, pool));
         CHECK(second.exit_code == 75);
         CHECK(second.err.find("ops wa redrive-failed") != std::string::npos);
@@ -188,16 +146,8 @@ TEST_CASE("two concurrent redrives through PgBouncer never both change data") {
         // The same messages fail again; their jobs are gone (a worker ran them).
         db.exec("DELETE FROM jobs");
         db.exec("UPDATE wa_messages SET status = 'failed', error_code = 'timeout'");
-        Process third(ops_argv(redrive_args("1")), pooled_env(db, pool));
-        Process fourth(ops_argv(redrive_args("3")), pooled_env(db, pool));
-        const auto c = third.wait();
-        const auto d = fourth.wait();
-        INFO("third: " << c.exit_code << " " << c.err << "\nfourth: " << d.exit_code << " "
-                       << d.err);
-        const std::int64_t redriven_c = changed(c, "redriven");
-        const std::int64_t redriven_d = changed(d, "redriven");
-        CHECK(((redriven_c == 0) != (redriven_d == 0)));
-        CHECK(redriven_c + redriven_d == 600);
+        CHECK(race_two_runs(redrive_args("1"), redrive_args("3"), pooled_env(db, pool),
+                            "redriven") == 600);
         // Each message queued exactly once.
         CHECK(db.count("SELECT count(*) FROM jobs") == 600);
         CHECK(db.count(std::string("SELECT count(DISTINCT ") + kJobMessageId + ") FROM jobs") ==
@@ -213,19 +163,19 @@ TEST_CASE("kill -9 of a run through PgBouncer leaves no lock behind") {
         INFO("pool_mode=" << pool.mode);
         TestDatabase db;
         seed_old_events(db, 1500);
-        slow_down(db, "audit_events", "DELETE");
+        slow_down(db, {"audit_events", "DELETE"});
         TempDir dir;
         {
             Process run(ops_argv(archive_args(dir.path() / "a")), pooled_env(db, pool));
-            REQUIRE(wait_for_lock(db));
+            REQUIRE(wait_for_advisory_lock(db));
             run.send(SIGKILL);
             CHECK(run.wait().signal == SIGKILL);
         }
         // PgBouncer closes the server connection whose client left mid-transaction.
-        CHECK(wait_for_no_lock(db));
+        CHECK(wait_for_advisory_lock(db, false));
         const auto direct = run_ops(archive_args(dir.path() / "b"), db.env());
         CHECK(direct.exit_code == 0);
-        db.exec("DROP TRIGGER ops_test_slow_audit_events ON audit_events");
+        remove_slow_down(db, {"audit_events", "DELETE"});
         seed_old_events(db, 10);
         const auto pooled = run_ops(archive_args(dir.path() / "c"), pooled_env(db, pool));
         CHECK(pooled.exit_code == 0);
@@ -355,10 +305,10 @@ TEST_CASE("a run whose lock connection breaks stops after the batch in flight") 
         INFO("route " << route);
         TestDatabase db;
         seed_old_events(db, 3000);
-        slow_down(db, "audit_events", "DELETE");
+        slow_down(db, {"audit_events", "DELETE"});
         TempDir dir;
         Process run(ops_argv(archive_args(dir.path() / "a")), env_of(db));
-        REQUIRE(wait_for_lock(db));
+        REQUIRE(wait_for_advisory_lock(db));
         // What a DBA's pg_terminate_backend, a failover or a pooler's timeout does to it.
         db.exec(
             "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND "

@@ -54,9 +54,9 @@ TEST_CASE("laravel database: other drivers and malformed URLs are configuration 
                     ConfigError);
     // Found by the database_url fuzz target: a decoded NUL used to reach libpq, which cut the
     // conninfo short at it.
-    CHECK_THROWS_WITH(database({{"DB_URL", "pgsql://u:p%00ss@h/db"}}),
-                      Catch::Contains("DB_URL") && Catch::Contains("password") &&
-                          !Catch::Contains("p%00ss"));
+    CHECK_THROWS_WITH(
+        database({{"DB_URL", "pgsql://u:p%00ss@h/db"}}),
+        Catch::Contains("DB_URL") && Catch::Contains("password") && !Catch::Contains("p%00ss"));
     CHECK_THROWS_AS(database({{"DB_URL", "pgsql://h/db?sslmode=re%00quire"}}), ConfigError);
     try {
         database({{"DB_URL", "mysql://root:s3cret@h/db"}});

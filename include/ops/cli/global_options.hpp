@@ -23,6 +23,10 @@ struct GlobalArguments {
 
 void add_global_options(CLI::App& app, GlobalArguments& arguments);
 
+// --metrics-dir: a folder name without control characters (it also lands in generated crontab
+// lines and units); empty means no metrics. Throws UsageError.
+void validate_metrics_dir(const std::string& dir);
+
 // Checks and converts every global option; throws UsageError naming the first bad one.
 GlobalOptions validate_global_options(const GlobalArguments& arguments);
 

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct CommandEnv {
     std::function<void(const std::vector<std::string>&)> check_command_line;
     // The resolved configuration (env file, Laravel version); null for generators.
     const ResolvedConfig* config = nullptr;
+    // Where a command prints what is not its summary (a generator's product): stdout, or the
+    // stream an in-process run (a test) gave run_cli.
+    std::ostream* out = &std::cout;
 };
 
 // A command reads like its runbook: validate options, plan (what a dry run reports),

@@ -35,10 +35,28 @@ class InstallOptions {
     std::string user_ = "ops";
 };
 
+// The shape every `ops schedule` command shares: a generator (no summary: its product is its
+// output) built from the schedule's overrides and the install paths of the entries it writes.
+class ScheduleCommand : public Command {
+  public:
+    void validate() override {
+        schedule_.validate();
+        install_.validate();
+    }
+    Summary summary() const override { return Summary::object(); }
+
+  protected:
+    ScheduleOptions schedule_;
+    InstallOptions install_;
+};
+
+// A spec in the schedule group with the generator traits: no database, lock, run record.
+CommandSpec schedule_command_spec(std::string name, std::string description, std::string examples);
+
 // What a generator prints on stdout: with --output text the product itself (`text`), with
 // --output json one object framing it like a run's summary (command, status, exit_code) plus
 // `product`'s keys.
-void print_product(const CommandEnv& env, const std::string& command, Summary product,
+void print_product(const CommandEnv& env, const std::string& command, const Summary& product,
                    const std::string& text);
 
 // Paths in a schedule must not depend on the folder cron or systemd start in.

@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "ops/output/summary.hpp"
+#include "ops/core/summary_data.hpp"
 
 // The arithmetic of quota reconcile, apart from the database: which tenants are in scope,
 // what drifted, what a run changes and which tenants are over quota.

@@ -3,10 +3,10 @@
 #include <chrono>
 #include <string>
 
-#include "ops/core/config.hpp"
-#include "ops/output/logging.hpp"
-
 namespace ops {
+
+// A dry run plans and reports, and changes nothing.
+enum class DryRun { kNo, kYes };
 
 // What every command learns about the run it is part of.
 struct RunContext {

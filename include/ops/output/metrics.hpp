@@ -16,6 +16,8 @@ struct RunMetrics {
     double ended_at = 0;  // Unix seconds
     double duration_seconds = 0;
     int exit_code = 0;
+    // Why it ended (Outcome::outcome: lock_held, replica_lag, ...); empty: not rendered.
+    std::string outcome;
     std::optional<double> last_success_at;  // this run's end if it succeeded, else the previous
     std::int64_t consecutive_failures = 0;  // runs in a row, this one included, not exiting 0
     Summary rows_by_action = Summary::object();  // action -> rows, from the summary
@@ -49,6 +51,11 @@ void carry_over(RunMetrics& metrics, const PreviousMetrics& previous);
 // Creates `dir` and its missing parents with mode 0755, whatever the umask, so that
 // node_exporter's own user can read the files in it. An existing folder keeps its mode.
 void create_metrics_folder(const std::filesystem::path& dir);
+
+// Writes this run's file in `dir`: the previous file's counts carried over, the folder
+// created (0755) if missing, the file replaced atomically (0644). Metrics never change a
+// run's outcome: a folder that cannot be written only warns. Never throws.
+void write_metrics_file(const std::filesystem::path& dir, RunMetrics metrics);
 
 // The row counts worth graphing, taken from a command's summary.
 Summary rows_by_action(const Summary& summary);

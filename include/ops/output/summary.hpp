@@ -1,15 +1,11 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "ops/core/config.hpp"
+#include "ops/core/summary_data.hpp"
 
 namespace ops {
-
-// A command's result, computed first and rendered second. Keys keep their insertion
-// order so that text and JSON read the same way.
-using Summary = nlohmann::ordered_json;
 
 // Renders a summary as aligned text: scalars as "key  value", objects as indented
 // sub-lists, arrays of objects as tables. Long tables are cut to `max_table_rows` with a note.

@@ -21,7 +21,7 @@ std::string worker_problem(const QueueSettings& queue, const WaitingJobs& waitin
 
 // A read the role may not make would abort doctor's transaction and every check after it;
 // the privilege itself is reported by the checks of what each command needs.
-bool can_read(pqxx::transaction_base& tx, const std::vector<std::string>& tables) {
+bool can_read(Transaction& tx, const std::vector<std::string>& tables) {
     SchemaRepository schema(tx);
     for (const auto& table : tables) {
         if (schema.table_exists(table) && !schema.missing_privileges(table, {"SELECT"}).empty())
@@ -52,7 +52,7 @@ void report_application_job(QueueRepository& repository, Summary& report,
 
 }  // namespace
 
-Summary doctor_queue_report(pqxx::transaction_base& tx, const ResolvedConfig* config,
+Summary doctor_queue_report(Transaction& tx, const ResolvedConfig* config,
                             const AddCheck& add_check) {
     Summary report;
     QueueSettings queue;

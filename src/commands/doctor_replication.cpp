@@ -31,7 +31,7 @@ std::string describe(const SlotState& slot) {
 
 // Rows older than the baseline's 90 days, 0 when audit_events cannot be read (the table
 // check reports that).
-std::int64_t baseline_rows(pqxx::transaction_base& tx, const std::string& timezone) {
+std::int64_t baseline_rows(Transaction& tx, const std::string& timezone) {
     if (!SchemaRepository(tx).missing_privileges("audit_events", {"SELECT"}).empty()) return 0;
     const AuditSelection selection{Clock(tx, timezone).days_ago(kBaselineDays), {}};
     std::int64_t rows = 0;
@@ -57,7 +57,7 @@ void add_monitor_and_topology(ReplicationRepository& replication, Summary& rows)
 
 }  // namespace
 
-Summary replication_checks(pqxx::transaction_base& tx, const std::string& timezone) {
+Summary replication_checks(Transaction& tx, const std::string& timezone) {
     Summary rows = Summary::array();
     ReplicationRepository replication(tx);
     if (replication.in_recovery()) {

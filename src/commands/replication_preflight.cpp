@@ -29,7 +29,7 @@ PreflightResult run_archive_preflight(Session& session, const ArchivePreflight& 
     return run_archive_preflight(tx, request);
 }
 
-PreflightResult run_archive_preflight(pqxx::transaction_base& tx, const ArchivePreflight& request) {
+PreflightResult run_archive_preflight(Transaction& tx, const ArchivePreflight& request) {
     ReplicationRepository replication(tx);
     PreflightResult result;
     if (replication.in_recovery()) return result;

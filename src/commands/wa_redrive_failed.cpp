@@ -242,7 +242,7 @@ struct RedriveBatch {
 // The jobs of one planned range: fresh uuids, the reserved ids, and the --rate indices from
 // `first_index` (the messages planned before the range), so that no two batches share one.
 JobBatch job_batch(const RedriveRequest& request, const RedrivePlan& plan, std::int64_t rows,
-                   std::int64_t first_index, std::string job_ids) {
+                   std::int64_t first_index, std::vector<std::int64_t> job_ids) {
     const LaravelJobPayload& payload = *plan.payload;
     JobBatch jobs;
     jobs.queue = queue_name(request, plan);
@@ -250,16 +250,9 @@ JobBatch job_batch(const RedriveRequest& request, const RedrivePlan& plan, std::
                     payload.has_created_at()
                         ? std::optional<std::string>(payload.after_created_at())
                         : std::nullopt};
-    jobs.uuids_json.reserve(static_cast<std::size_t>(rows) * 39 + 2);
-    jobs.uuids_json += '[';
-    for (std::int64_t i = 0; i < rows; ++i) {
-        if (i > 0) jobs.uuids_json += ',';
-        jobs.uuids_json += '"';
-        jobs.uuids_json += new_uuid_v4();
-        jobs.uuids_json += '"';
-    }
-    jobs.uuids_json += ']';
-    jobs.ids_json = std::move(job_ids);
+    jobs.uuids.reserve(static_cast<std::size_t>(rows));
+    for (std::int64_t i = 0; i < rows; ++i) jobs.uuids.push_back(new_uuid_v4());
+    jobs.job_ids = std::move(job_ids);
     jobs.rate = request.rate;
     jobs.rate_start = plan.rate_start.value_or(0);
     jobs.first_index = first_index;
@@ -282,8 +275,9 @@ class RedriveJob : public batch::Job<Session, JobBatch, RedriveBatch> {
         const auto range =
             messages.next_range(plan_.selection, next.after, *plan_.tally.last_id, next.wanted);
         if (!range) return std::nullopt;
-        std::string ids =
-            plan_.redis ? "" : messages.reserve_job_ids(plan_.jobs_id_sequence, range->rows);
+        std::vector<std::int64_t> ids =
+            plan_.redis ? std::vector<std::int64_t>{}
+                        : messages.reserve_job_ids(plan_.jobs_id_sequence, range->rows);
         tx.commit();
         // Built here, while the other sessions' batches run, not in the batch's transaction.
         return batch::Planned<JobBatch>{
@@ -317,7 +311,7 @@ RedriveBatch RedriveJob::run(Session& session, const batch::Planned<JobBatch>& b
         pushes = plan_.redis->requeue(tx, plan_.selection, {range.after, range.upper, range.rows},
                                       *plan_.payload, batch.task, audit, run_.timezone, requeued);
     } else {
-        requeued = messages.requeue_batch(plan_.selection, range.after, range.upper, range.rows,
+        requeued = messages.requeue_batch(plan_.selection, {range.after, range.upper, range.rows},
                                           batch.task, audit, run_.timezone);
     }
     RedriveBatch done;

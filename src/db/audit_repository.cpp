@@ -4,70 +4,86 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ops/db/statement.hpp"
+
 namespace ops {
 namespace {
 
-// Channels travel as one JSON-array parameter: no SQL text is ever built from a name.
-constexpr const char* kMatches =
-    "created_at < $1::timestamp "
-    "AND ($2::json IS NULL OR channel IN (SELECT json_array_elements_text($2::json)))";
+// The rows a selection matches, named {matches} in the statements below (its parameters bound
+// in bind_selection). Channels travel as one JSON-array parameter: no SQL text is ever built
+// from a name.
+constexpr const char* kMatches = R"sql(created_at < :cutoff::timestamp
+      AND (:channels::json IS NULL
+           OR channel IN (SELECT json_array_elements_text(:channels::json))))sql";
 
-// The channel filter as a JSON array, or a null parameter (all channels).
-class ChannelsParam {
-  public:
-    explicit ChannelsParam(const AuditSelection& selection)
-        : json_(selection.channels.empty() ? "" : nlohmann::json(selection.channels).dump()) {}
-    const char* get() const { return json_.empty() ? nullptr : json_.c_str(); }
+std::string expand(std::string_view sql, std::string_view archive_line = {}) {
+    return fmt::format(fmt::runtime(sql), fmt::arg("matches", kMatches),
+                       fmt::arg("archive_line", archive_line));
+}
 
-  private:
-    std::string json_;
-};
+void bind_selection(Bindings& b, const AuditSelection& selection) {
+    b.set("cutoff", selection.cutoff).set("channels", json_filter(selection.channels));
+}
 
 }  // namespace
 
 std::vector<ChannelCount> AuditRepository::count_by_channel(const AuditSelection& selection) {
-    const auto rows = tx_.exec_params(
-        std::string("SELECT channel, count(*), to_char(min(created_at), 'YYYY-MM-DD HH24:MI:SS'), "
-                    "to_char(max(created_at), 'YYYY-MM-DD HH24:MI:SS') "
-                    "FROM audit_events WHERE ") +
-            kMatches + " GROUP BY channel ORDER BY count(*) DESC, channel",
-        selection.cutoff, ChannelsParam(selection).get());
-    std::vector<ChannelCount> counts;
-    for (const auto& row : rows) {
-        counts.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>(),
+    static const Statement counts(expand(R"sql(
+        SELECT channel, count(*), to_char(min(created_at), :wall_time),
+               to_char(max(created_at), :wall_time)
+        FROM audit_events WHERE {matches}
+        GROUP BY channel ORDER BY count(*) DESC, channel
+    )sql"));
+    Bindings b(counts);
+    bind_selection(b, selection);
+    b.set("wall_time", kWallTimeFormat);
+    std::vector<ChannelCount> result;
+    for (const auto& row : run(tx_, b)) {
+        result.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>(),
                           row[2].as<std::string>(), row[3].as<std::string>()});
     }
-    return counts;
+    return result;
 }
 
 std::optional<IdRange> AuditRepository::next_range(const AuditSelection& selection,
                                                    std::int64_t after_id, std::int64_t limit) {
-    const auto row = tx_.exec_params1(
-        std::string(
-            "SELECT max(id), count(*) FROM (SELECT id FROM audit_events WHERE id > $3 AND ") +
-            kMatches + " ORDER BY id LIMIT $4) AS batch",
-        selection.cutoff, ChannelsParam(selection).get(), after_id, limit);
+    static const Statement next(expand(R"sql(
+        SELECT max(id), count(*) FROM (
+          SELECT id FROM audit_events WHERE id > :after_id AND {matches}
+          ORDER BY id LIMIT :limit) AS batch
+    )sql"));
+    Bindings b(next);
+    bind_selection(b, selection);
+    b.set("after_id", after_id).set("limit", limit);
+    const auto row = run1(tx_, b);
     if (row[0].is_null()) return std::nullopt;
     return IdRange{after_id, row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
 }
 
-// One pkey range scan, rather than a join back from a list of ids.
+// One pkey range scan, rather than a join back from a list of ids. The line's expression
+// comes from the catalog (archive_line_sql), so this one is translated per batch.
 ArchivedBatch AuditRepository::take_range(const AuditSelection& selection, const IdRange& range) {
-    return ArchivedBatch(tx_.exec_params(
-        std::string("DELETE FROM audit_events a WHERE id > $3 AND id <= $4 AND ") + kMatches +
-            " RETURNING a.id, a.channel, to_char(a.created_at, 'YYYY-MM-DD HH24:MI:SS'), " +
-            archive_line_sql(),
-        selection.cutoff, ChannelsParam(selection).get(), range.after_id, range.upper));
+    const Statement take(expand(R"sql(
+        DELETE FROM audit_events a WHERE id > :after_id AND id <= :upper AND {matches}
+        RETURNING a.id, a.channel, to_char(a.created_at, :wall_time), {archive_line}
+    )sql",
+                                archive_line_sql()));
+    Bindings b(take);
+    bind_selection(b, selection);
+    b.set("after_id", range.after_id).set("upper", range.upper).set("wall_time", kWallTimeFormat);
+    return ArchivedBatch(run(tx_, b));
 }
 
 // row_to_json(a) renders SQL NULL and a json value `null` alike; lines with a json or jsonb
 // column holding JSON null end in a "$json_null" member naming those columns (format 2).
 // Read from the catalog in the batch's transaction: a migration may add a column mid-run.
 std::string AuditRepository::archive_line_sql() {
-    const auto rows = tx_.exec(
-        "SELECT attname, atttypid = 'jsonb'::regtype FROM pg_attribute "
-        "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
-        "  AND atttypid IN ('json'::regtype, 'jsonb'::regtype) ORDER BY attnum");
+    const auto rows = tx_.exec(R"sql(
+        SELECT attname, atttypid = 'jsonb'::regtype FROM pg_attribute
+        WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped
+          AND atttypid IN ('json'::regtype, 'jsonb'::regtype)
+        ORDER BY attnum
+    )sql");
     if (rows.empty()) return "row_to_json(a)::text";
     std::string any, names;
     for (const auto& row : rows) {
@@ -87,10 +103,11 @@ std::string AuditRepository::archive_line_sql() {
 
 std::vector<std::pair<std::string, std::string>> AuditRepository::column_types() {
     std::vector<std::pair<std::string, std::string>> columns;
-    for (const auto& row :
-         tx_.exec("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                  "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
-                  "ORDER BY attnum")) {
+    for (const auto& row : tx_.exec(R"sql(
+             SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+             WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped
+             ORDER BY attnum
+         )sql")) {
         columns.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
     }
     return columns;

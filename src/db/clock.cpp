@@ -1,38 +1,41 @@
 #include "ops/db/clock.hpp"
 
+#include "ops/db/statement.hpp"
+
 namespace ops {
-namespace {
-constexpr const char* kLocalNow = "(now() AT TIME ZONE $1)";
-constexpr const char* kFormat = "'YYYY-MM-DD HH24:MI:SS'";
-}  // namespace
 
 std::string Clock::now() {
-    return tx_
-        .exec_params1(std::string("SELECT to_char(") + kLocalNow + ", " + kFormat + ")",
-                      timezone_)[0]
+    static const Statement now("SELECT to_char(now() AT TIME ZONE :zone, :wall_time)");
+    return run1(tx_, Bindings(now).set("zone", timezone_).set("wall_time", kWallTimeFormat))[0]
         .as<std::string>();
 }
 
 std::string Clock::days_ago(std::int64_t days) {
-    return tx_
-        .exec_params1(std::string("SELECT to_char(") + kLocalNow +
-                          " - make_interval(days => $2::int), " + kFormat + ")",
-                      timezone_, days)[0]
+    static const Statement days_ago(R"sql(
+        SELECT to_char(now() AT TIME ZONE :zone - make_interval(days => :days::int), :wall_time)
+    )sql");
+    return run1(tx_, Bindings(days_ago)
+                         .set("zone", timezone_)
+                         .set("days", days)
+                         .set("wall_time", kWallTimeFormat))[0]
         .as<std::string>();
 }
 
 std::string Clock::ago(std::int64_t milliseconds) {
-    return tx_
-        .exec_params1(std::string("SELECT to_char(") + kLocalNow +
-                          " - $2::bigint * interval '1 millisecond', " + kFormat + ")",
-                      timezone_, milliseconds)[0]
+    static const Statement ago(R"sql(
+        SELECT to_char(now() AT TIME ZONE :zone - :milliseconds::bigint * interval '1 millisecond',
+                       :wall_time)
+    )sql");
+    return run1(tx_, Bindings(ago)
+                         .set("zone", timezone_)
+                         .set("milliseconds", milliseconds)
+                         .set("wall_time", kWallTimeFormat))[0]
         .as<std::string>();
 }
 
 bool Clock::is_future(const std::string& local_timestamp) {
-    return tx_
-        .exec_params1(std::string("SELECT $2::timestamp > ") + kLocalNow, timezone_,
-                      local_timestamp)[0]
+    static const Statement later("SELECT :local::timestamp > now() AT TIME ZONE :zone");
+    return run1(tx_, Bindings(later).set("local", local_timestamp).set("zone", timezone_))[0]
         .as<bool>();
 }
 

@@ -7,9 +7,7 @@
 namespace ops {
 namespace {
 
-int server_pid(pqxx::transaction_base& tx) {
-    return tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
-}
+int server_pid(Transaction& tx) { return tx.sql().exec1("SELECT pg_backend_pid()")[0].as<int>(); }
 
 int server_pid_of_transaction(Session& session) {
     ReadTransaction tx(session);

@@ -1,5 +1,7 @@
 #include "ops/db/replication_repository.hpp"
 
+#include "ops/db/statement.hpp"
+
 namespace ops {
 namespace {
 
@@ -22,12 +24,13 @@ bool ReplicationRepository::can_monitor() {
 
 ReplicationSnapshot ReplicationRepository::snapshot() {
     ReplicationSnapshot snapshot;
-    const auto standbys = tx_.exec(
-        "SELECT coalesce(application_name, ''), coalesce(host(client_addr), 'local'), "
-        "       coalesce(state, ''), coalesce(sync_state, ''), "
-        "       pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint, "
-        "       (extract(epoch FROM replay_lag) * 1000)::bigint "
-        "FROM pg_stat_replication ORDER BY pid");
+    const auto standbys = tx_.exec(R"sql(
+        SELECT coalesce(application_name, ''), coalesce(host(client_addr), 'local'),
+               coalesce(state, ''), coalesce(sync_state, ''),
+               pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,
+               (extract(epoch FROM replay_lag) * 1000)::bigint
+        FROM pg_stat_replication ORDER BY pid
+    )sql");
     for (const auto& row : standbys) {
         StandbyState s{row[0].as<std::string>(),          row[1].as<std::string>(),
                        row[2].as<std::string>(),          row[3].as<std::string>(),
@@ -35,10 +38,11 @@ ReplicationSnapshot ReplicationRepository::snapshot() {
         if (!row[5].is_null()) s.replay_lag = std::chrono::milliseconds(row[5].as<std::int64_t>());
         snapshot.standbys.push_back(std::move(s));
     }
-    const auto slots = tx_.exec(
-        "SELECT slot_name, slot_type, coalesce(database, ''), active, coalesce(wal_status, ''), "
-        "       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, safe_wal_size "
-        "FROM pg_replication_slots ORDER BY slot_name");
+    const auto slots = tx_.exec(R"sql(
+        SELECT slot_name, slot_type, coalesce(database, ''), active, coalesce(wal_status, ''),
+               pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, safe_wal_size
+        FROM pg_replication_slots ORDER BY slot_name
+    )sql");
     for (const auto& row : slots) {
         snapshot.slots.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
                                   row[2].as<std::string>(), row[3].as<bool>(),
@@ -51,32 +55,36 @@ ReplicationSnapshot ReplicationRepository::snapshot() {
 // num_sync is read from the setting's own grammar: [FIRST|ANY] N (names...), else 1 for a
 // plain list of names.
 SyncReplication ReplicationRepository::sync_replication() {
-    const auto row = tx_.exec1(
-        "WITH s AS (SELECT current_setting('synchronous_standby_names') AS names) "
-        "SELECT s.names, "
-        "       CASE WHEN s.names ~ '^\\s*$' THEN 0 ELSE coalesce((regexp_match(s.names, "
-        "         '^\\s*(?:(?:first|any)\\s+)?([0-9]+)\\s*\\(', 'i'))[1]::bigint, 1) END, "
-        "       current_setting('synchronous_commit'), "
-        "       (SELECT count(*) FROM pg_stat_replication "
-        "        WHERE sync_state IN ('sync', 'potential', 'quorum')), "
-        "       pg_has_role(current_user, 'pg_monitor', 'USAGE') "
-        "FROM s");
+    const auto row = tx_.exec1(R"sql(
+        WITH s AS (SELECT current_setting('synchronous_standby_names') AS names)
+        SELECT s.names,
+               CASE WHEN s.names ~ '^\s*$' THEN 0
+                    ELSE coalesce((regexp_match(s.names,
+                           '^\s*(?:(?:first|any)\s+)?([0-9]+)\s*\(', 'i'))[1]::bigint, 1)
+               END,
+               current_setting('synchronous_commit'),
+               (SELECT count(*) FROM pg_stat_replication
+                WHERE sync_state IN ('sync', 'potential', 'quorum')),
+               pg_has_role(current_user, 'pg_monitor', 'USAGE')
+        FROM s
+    )sql");
     return {row[0].as<std::string>(), row[1].as<std::int64_t>(), row[2].as<std::string>(),
             row[3].as<std::int64_t>(), row[4].as<bool>()};
 }
 
 std::vector<std::string> ReplicationRepository::publications_deleting(const std::string& table) {
-    const auto rows = tx_.exec_params(
-        "SELECT p.pubname FROM pg_publication p "
-        "WHERE p.pubdelete AND EXISTS ("
-        "  SELECT 1 FROM pg_publication_tables t "
-        "  JOIN pg_class c ON c.oid = to_regclass($1) "
-        "  JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "  WHERE t.pubname = p.pubname AND t.schemaname = n.nspname AND t.tablename = c.relname) "
-        "ORDER BY 1",
-        table);
+    static const Statement publications(R"sql(
+        SELECT p.pubname FROM pg_publication p
+        WHERE p.pubdelete AND EXISTS (
+          SELECT 1 FROM pg_publication_tables t
+          JOIN pg_class c ON c.oid = to_regclass(:table)
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE t.pubname = p.pubname AND t.schemaname = n.nspname AND t.tablename = c.relname)
+        ORDER BY 1
+    )sql");
     std::vector<std::string> names;
-    for (const auto& row : rows) names.push_back(row[0].as<std::string>());
+    for (const auto& row : run(tx_, Bindings(publications).set("table", table)))
+        names.push_back(row[0].as<std::string>());
     return names;
 }
 
@@ -85,11 +93,12 @@ std::vector<std::string> ReplicationRepository::publications_deleting(const std:
 // bytes for the delete record.
 std::int64_t ReplicationRepository::wal_bytes_per_archived_row() {
     return tx_
-        .exec1(
-            "SELECT ceil(64 + CASE WHEN c.reltuples > 0 THEN pg_table_size(c.oid) / c.reltuples "
-            "  ELSE (SELECT coalesce(avg(pg_column_size(e.*)), 0) + 32 "
-            "        FROM (SELECT * FROM audit_events ORDER BY id LIMIT 1000) e) END)::bigint "
-            "FROM pg_class c WHERE c.oid = 'audit_events'::regclass")[0]
+        .exec1(R"sql(
+            SELECT ceil(64 + CASE WHEN c.reltuples > 0 THEN pg_table_size(c.oid) / c.reltuples
+              ELSE (SELECT coalesce(avg(pg_column_size(e.*)), 0) + 32
+                    FROM (SELECT * FROM audit_events ORDER BY id LIMIT 1000) e) END)::bigint
+            FROM pg_class c WHERE c.oid = 'audit_events'::regclass
+        )sql")[0]
         .as<std::int64_t>();
 }
 

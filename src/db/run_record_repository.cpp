@@ -1,5 +1,7 @@
 #include "ops/db/run_record_repository.hpp"
 
+#include "ops/db/statement.hpp"
+
 namespace ops {
 namespace {
 
@@ -12,11 +14,13 @@ std::string dump(const nlohmann::ordered_json& metadata) {
 void RunRecordRepository::record_run(const std::string& event,
                                      const nlohmann::ordered_json& metadata,
                                      const std::string& zone) {
-    tx_.exec_params(
-        "INSERT INTO audit_events (channel, event, actor_type, metadata, created_at, updated_at) "
-        "SELECT 'ops', $1, 'cli', $2::json, t, t "
-        "FROM (SELECT (now() AT TIME ZONE $3)::timestamp(0) AS t) AS clock",
-        event, dump(metadata), zone);
+    static const Statement record(R"sql(
+        INSERT INTO audit_events (channel, event, actor_type, metadata, created_at, updated_at)
+        SELECT 'ops', :event, 'cli', :metadata::json, t, t
+        FROM (SELECT (now() AT TIME ZONE :zone)::timestamp(0) AS t) AS clock
+    )sql");
+    run(tx_,
+        Bindings(record).set("event", event).set("metadata", dump(metadata)).set("zone", zone));
 }
 
 }  // namespace ops

@@ -15,6 +15,7 @@
 
 #include "ops/core/errors.hpp"
 #include "ops/db/pooler.hpp"
+#include "ops/db/statement.hpp"
 
 namespace ops {
 namespace {
@@ -100,31 +101,33 @@ void Session::check_route() {
 }
 
 void Session::apply_transaction_settings(pqxx::transaction_base& tx) const {
-    const std::string statement_timeout = milliseconds_setting(settings_.statement_timeout);
-    const std::string lock_timeout = milliseconds_setting(settings_.lock_timeout);
-    if (!through_pooler_) {
-        tx.exec_params(
-            "SELECT set_config('statement_timeout', $1, true), "
-            "set_config('lock_timeout', $2, true)",
-            statement_timeout, lock_timeout);
-        return;
-    }
-    tx.exec_params(
-        "SELECT set_config('statement_timeout', $1, true), "
-        "set_config('lock_timeout', $2, true), "
-        "set_config('application_name', $3, true), "
-        "set_config('client_encoding', 'UTF8', true)",
-        statement_timeout, lock_timeout, settings_.application_name);
+    static const Statement direct(R"sql(
+        SELECT set_config('statement_timeout', :statement_timeout, true),
+               set_config('lock_timeout', :lock_timeout, true)
+    )sql");
+    // Through a pooler the name and encoding last as long as the transaction, too.
+    static const Statement pooled(R"sql(
+        SELECT set_config('statement_timeout', :statement_timeout, true),
+               set_config('lock_timeout', :lock_timeout, true),
+               set_config('application_name', :application_name, true),
+               set_config('client_encoding', 'UTF8', true)
+    )sql");
+    Bindings bindings(through_pooler_ ? pooled : direct);
+    bindings.set("statement_timeout", milliseconds_setting(settings_.statement_timeout))
+        .set("lock_timeout", milliseconds_setting(settings_.lock_timeout));
+    if (through_pooler_) bindings.set("application_name", settings_.application_name);
+    run(tx, bindings);
 }
 
 std::string Session::server_version() {
     ReadTransaction tx(*this);
-    return tx.exec1("SELECT current_setting('server_version')")[0].as<std::string>();
+    return tx.sql().exec1("SELECT current_setting('server_version')")[0].as<std::string>();
 }
 
 class AdvisoryLock::Watchdog {
   public:
-    Watchdog(pqxx::connection& connection, pqxx::work& transaction, std::string lock_name)
+    Watchdog(pqxx::connection& connection, pqxx::transaction_base& transaction,
+             std::string lock_name)
         : connection_(connection), transaction_(transaction), lock_name_(std::move(lock_name)) {
         if (::pipe2(wake_, O_CLOEXEC) != 0) {
             throw RunFailure("cannot watch the lock connection: pipe: " +
@@ -172,7 +175,7 @@ class AdvisoryLock::Watchdog {
     }
 
     pqxx::connection& connection_;
-    pqxx::work& transaction_;
+    pqxx::transaction_base& transaction_;
     std::string lock_name_;
     int wake_[2] = {-1, -1};
     std::thread thread_;
@@ -181,31 +184,39 @@ class AdvisoryLock::Watchdog {
 AdvisoryLock::AdvisoryLock(Session& session, const std::string& lock_name)
     : holder_(std::make_unique<Session>(session.connection_settings(), session.settings())),
       transaction_(std::make_unique<Work>(*holder_)) {
+    static const Statement try_lock(R"sql(
+        SELECT set_config('idle_in_transaction_session_timeout', '0', true),
+               pg_try_advisory_xact_lock(:namespace, :key)
+    )sql");
     const int key = lock_key(lock_name);
-    pqxx::work& tx = *transaction_;
+    pqxx::transaction_base& tx = transaction_->sql();
     // The transaction stays open for the whole run: a server-wide
     // idle_in_transaction_session_timeout must not end it (and the lock) half-way.
-    tx.exec("SELECT set_config('idle_in_transaction_session_timeout', '0', true)");
-    if (tx.exec_params1("SELECT pg_try_advisory_xact_lock($1, $2)", kLockNamespace, key)[0]
+    if (run1(tx, Bindings(try_lock).set("namespace", kLockNamespace).set("key", key))[1]
             .as<bool>()) {
         watchdog_ = std::make_unique<Watchdog>(holder_->connection(), tx, lock_name);
         return;
     }
-    // The holder: a run of this version (an open transaction) or of an older one (a session).
-    const auto holder = tx.exec_params(
-        "SELECT a.pid, coalesce(a.application_name, ''), "
-        "       to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
-        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
-        "  AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid",
-        kLockNamespace, key);
-    std::string who = "another session";
-    if (!holder.empty()) {
-        who = "pid " + holder[0][0].as<std::string>() + " ('" + holder[0][1].as<std::string>() +
-              "', holding it since " + holder[0][2].as<std::string>() + ")";
-    }
-    throw LockHeld("another run of '" + lock_name + "' is in progress: " + who,
+    throw LockHeld("another run of '" + lock_name + "' is in progress: " + lock_holder(tx, key),
                    "wait for it to finish; if it is stuck, see pg_stat_activity for that pid");
+}
+
+// The holder: a run of this version (an open transaction) or of an older one (a session).
+std::string AdvisoryLock::lock_holder(pqxx::transaction_base& tx, int key) {
+    static const Statement holder(R"sql(
+        SELECT a.pid, coalesce(a.application_name, ''),
+               to_char(coalesce(a.xact_start, a.backend_start), :wall_time::text || ' TZ')
+        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+          AND l.classid = :namespace::bigint::oid AND l.objid = :key::bigint::oid
+    )sql");
+    const auto rows = run(tx, Bindings(holder)
+                                  .set("namespace", kLockNamespace)
+                                  .set("key", key)
+                                  .set("wall_time", kWallTimeFormat));
+    if (rows.empty()) return "another session";
+    return "pid " + rows[0][0].as<std::string>() + " ('" + rows[0][1].as<std::string>() +
+           "', holding it since " + rows[0][2].as<std::string>() + ")";
 }
 
 AdvisoryLock::~AdvisoryLock() {

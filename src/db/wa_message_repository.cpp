@@ -1,268 +1,172 @@
 #include "ops/db/wa_message_repository.hpp"
 
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "ops/core/errors.hpp"
+#include "ops/db/statement.hpp"
 
 namespace ops {
 namespace {
 
-// Which failed messages match. Lists travel as JSON-array parameters and times as timestamp
-// parameters: no SQL text is ever built from a value. $1 codes, $2 include NULL, $3 tenants
-// (NULL: all), $4 failed_after, $5 failed_before, $6 excluded ids (NULL: none).
-constexpr const char* kReasonMatches =
-    "(error_code IN (SELECT json_array_elements_text($1::json)) "
-    " OR ($2::boolean AND error_code IS NULL))";
-constexpr const char* kScopeMatches =
-    "status = 'failed' "
-    "AND ($3::json IS NULL OR tenant_id IN (SELECT json_array_elements_text($3::json)::bigint)) "
-    "AND ($4::timestamp IS NULL OR failed_at >= $4::timestamp) "
-    "AND ($5::timestamp IS NULL OR failed_at < $5::timestamp)";
-constexpr const char* kNotExcluded =
-    "($6::json IS NULL OR id NOT IN (SELECT json_array_elements_text($6::json)::bigint))";
-constexpr const char* kWallTime = "'YYYY-MM-DD HH24:MI:SS'";
+// Which failed messages a selection matches, in three parts that statements name as
+// {in_scope}, {reason_taken} and {not_excluded}; their parameters are bound by name, each in
+// one function below. Lists travel as JSON-array parameters and times as timestamp
+// parameters: no SQL text is ever built from a value.
+constexpr const char* kInScope = R"sql(status = 'failed'
+      AND (:tenants::json IS NULL
+           OR tenant_id IN (SELECT json_array_elements_text(:tenants::json)::bigint))
+      AND (:failed_after::timestamp IS NULL OR failed_at >= :failed_after::timestamp)
+      AND (:failed_before::timestamp IS NULL OR failed_at < :failed_before::timestamp))sql";
+constexpr const char* kReasonTaken =
+    R"sql((error_code IN (SELECT json_array_elements_text(:codes::json))
+       OR (:include_null::boolean AND error_code IS NULL)))sql";
+constexpr const char* kNotExcluded = R"sql((:excluded::json IS NULL
+       OR id NOT IN (SELECT json_array_elements_text(:excluded::json)::bigint)))sql";
 
 // In jobs.payload, JSON-escaped: the contract's class and its serialized waMessageId.
 constexpr const char* kJobClassMarker = R"("commandName":"App\\Jobs\\SendWaMessageJob")";
 constexpr const char* kWaMessageIdPattern = R"(waMessageId\\";i:([0-9]{1,19});)";
 
-std::string selection_where() { return std::string(kScopeMatches) + " AND " + kReasonMatches; }
+// A statement's text with the selection's parts, the queue's table ({jobs}) and, for the
+// tally, its {limit} clause filled in.
+std::string expand(std::string_view sql, const std::string& jobs = {},
+                   std::string_view limit = {}) {
+    return fmt::format(
+        fmt::runtime(sql), fmt::arg("in_scope", kInScope), fmt::arg("reason_taken", kReasonTaken),
+        fmt::arg("not_excluded", kNotExcluded), fmt::arg("jobs", jobs), fmt::arg("limit", limit));
+}
 
-// The bound values of a selection, alive as long as the statement that uses them.
-class SelectionParams {
-  public:
-    explicit SelectionParams(const RedriveSelection& selection)
-        : codes_(nlohmann::json(selection.codes).dump()),
-          tenants_(selection.tenants.empty() ? "" : nlohmann::json(selection.tenants).dump()),
-          excluded_(selection.excluded.empty() ? "" : nlohmann::json(selection.excluded).dump()),
-          limit_(selection.limit ? std::to_string(*selection.limit) : ""),
-          selection_(selection) {}
-    const std::string& codes() const { return codes_; }
-    bool include_null() const { return selection_.include_null; }
-    const char* tenants() const { return nullable(tenants_); }
-    const char* after() const { return optional(selection_.failed_after); }
-    const char* before() const { return optional(selection_.failed_before); }
-    const char* excluded() const { return nullable(excluded_); }
-    const char* limit() const { return nullable(limit_); }
+void bind_scope(Bindings& b, const RedriveSelection& selection) {
+    b.set("tenants", json_filter(selection.tenants))
+        .set("failed_after", selection.failed_after)
+        .set("failed_before", selection.failed_before);
+}
 
-  private:
-    static const char* nullable(const std::string& text) {
-        return text.empty() ? nullptr : text.c_str();
-    }
-    static const char* optional(const std::optional<std::string>& text) {
-        return text ? text->c_str() : nullptr;
-    }
-    std::string codes_, tenants_, excluded_, limit_;
-    const RedriveSelection& selection_;
-};
+void bind_reasons(Bindings& b, const RedriveSelection& selection) {
+    b.set("codes", json_array(selection.codes)).set("include_null", selection.include_null);
+}
+
+void bind_excluded(Bindings& b, const RedriveSelection& selection) {
+    b.set("excluded", json_filter(selection.excluded));
+}
+
+void bind_selection(Bindings& b, const RedriveSelection& selection) {
+    bind_scope(b, selection);
+    bind_reasons(b, selection);
+    bind_excluded(b, selection);
+}
 
 std::optional<std::string> optional_text(const pqxx::field& field) {
     if (field.is_null()) return std::nullopt;
     return std::string(field.c_str(), field.size());
 }
 
-}  // namespace
+// One scan of the selection, grouped two ways: grouping() tells the rows apart. Only a
+// limit needs the order (sorting a large selection would spill to disk).
+constexpr const char* kTally = R"sql(
+    WITH chosen AS (
+      SELECT id, tenant_id, error_code, failed_at FROM wa_messages
+      WHERE {in_scope} AND {reason_taken} AND {not_excluded}
+      {limit})
+    SELECT grouping(error_code), error_code, tenant_id, count(*),
+           to_char(min(failed_at), :wall_time), to_char(max(failed_at), :wall_time), max(id)
+    FROM chosen GROUP BY GROUPING SETS ((error_code), (tenant_id))
+    ORDER BY grouping(error_code), count(*) DESC, error_code NULLS LAST, tenant_id
+)sql";
 
-std::string quoted_table(pqxx::transaction_base& tx, const std::string& table) {
-    const auto dot = table.find('.');
-    if (dot == std::string::npos) return tx.quote_name(table);
-    return tx.quote_name(table.substr(0, dot)) + "." + tx.quote_name(table.substr(dot + 1));
-}
-
-WaMessageRepository::WaMessageRepository(pqxx::transaction_base& tx, const std::string& jobs_table)
-    : tx_(tx), jobs_(quoted_table(tx, jobs_table)) {}
-
-std::vector<std::int64_t> WaMessageRepository::ids_with_pending_job(
-    const RedriveSelection& selection) {
-    const SelectionParams p(selection);
-    const auto rows = tx_.exec_params(
-        "WITH pending AS ("
-        "  SELECT DISTINCT substring(payload FROM $7)::bigint AS id FROM " +
-            jobs_ +
-            " "
-            "  WHERE position($6 IN payload) > 0) "
-            "SELECT m.id FROM wa_messages m JOIN pending USING (id) WHERE " +
-            selection_where() + " ORDER BY m.id",
-        p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), kJobClassMarker,
-        kWaMessageIdPattern);
-    std::vector<std::int64_t> ids;
-    ids.reserve(rows.size());
-    for (const auto& row : rows) ids.push_back(row[0].as<std::int64_t>());
-    return ids;
-}
-
-RedriveTally WaMessageRepository::tally(const RedriveSelection& selection) {
-    const SelectionParams p(selection);
-    // One scan of the selection, grouped two ways: grouping() tells the rows apart.
-    const auto rows = tx_.exec_params(
-        "WITH chosen AS ("
-        "  SELECT id, tenant_id, error_code, failed_at FROM wa_messages WHERE " +
-            selection_where() + " AND " + kNotExcluded +
-            // Only a limit needs the order (sorting a large selection would spill to disk).
-            (selection.limit ? " ORDER BY id LIMIT $7::bigint) " : " AND $7::bigint IS NULL) ") +
-            "SELECT grouping(error_code), error_code, tenant_id, count(*), "
-            "  to_char(min(failed_at), " +
-            kWallTime + "), to_char(max(failed_at), " + kWallTime +
-            "), max(id) "
-            "FROM chosen GROUP BY GROUPING SETS ((error_code), (tenant_id)) "
-            "ORDER BY grouping(error_code), count(*) DESC, error_code NULLS LAST, tenant_id",
-        p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), p.excluded(), p.limit());
-    RedriveTally tally;
-    for (const auto& row : rows) {
-        const std::int64_t messages = row[3].as<std::int64_t>();
-        if (row[0].as<int>() == 0) {  // grouped by error_code
-            tally.by_reason.push_back({optional_text(row[1]), messages});
-            tally.messages += messages;
-            const auto oldest = optional_text(row[4]);
-            const auto newest = optional_text(row[5]);
-            if (oldest && (!tally.oldest_failed_at || *oldest < *tally.oldest_failed_at)) {
-                tally.oldest_failed_at = oldest;
-            }
-            if (newest && (!tally.newest_failed_at || *newest > *tally.newest_failed_at)) {
-                tally.newest_failed_at = newest;
-            }
-            const auto last = row[6].as<std::int64_t>();
-            if (!tally.last_id || last > *tally.last_id) tally.last_id = last;
-        } else {
-            tally.by_tenant.push_back({row[2].as<std::int64_t>(), messages});
-        }
+// A row of the tally grouped by error_code: the selection's totals come from these.
+void add_reason_row(const pqxx::row& row, RedriveTally& tally) {
+    const std::int64_t messages = row[3].as<std::int64_t>();
+    tally.by_reason.push_back({optional_text(row[1]), messages});
+    tally.messages += messages;
+    const auto oldest = optional_text(row[4]);
+    const auto newest = optional_text(row[5]);
+    if (oldest && (!tally.oldest_failed_at || *oldest < *tally.oldest_failed_at)) {
+        tally.oldest_failed_at = oldest;
     }
-    return tally;
+    if (newest && (!tally.newest_failed_at || *newest > *tally.newest_failed_at)) {
+        tally.newest_failed_at = newest;
+    }
+    const auto last = row[6].as<std::int64_t>();
+    if (!tally.last_id || last > *tally.last_id) tally.last_id = last;
 }
 
-std::vector<ReasonMessageCount> WaMessageRepository::count_left_alone(
-    const RedriveSelection& selection, const std::vector<std::string>& transient_codes) {
-    const SelectionParams p(selection);
-    const auto rows = tx_.exec_params(
-        std::string("SELECT error_code, count(*) FROM wa_messages WHERE ") + kScopeMatches +
-            " AND " + kReasonMatches +
-            " IS NOT TRUE "
-            "AND (error_code IS NULL "
-            "     OR error_code NOT IN (SELECT json_array_elements_text($6::json))) "
-            "GROUP BY error_code ORDER BY count(*) DESC, error_code NULLS LAST",
-        p.codes(), p.include_null(), p.tenants(), p.after(), p.before(),
-        nlohmann::json(transient_codes).dump());
-    std::vector<ReasonMessageCount> counts;
-    for (const auto& row : rows)
-        counts.push_back({optional_text(row[0]), row[1].as<std::int64_t>()});
-    return counts;
+// The requeue of one range, in one statement, so that a message, its job and its audit event
+// commit together. Timestamps: jobs take whole epoch seconds, truncated (never ahead of a
+// worker's time()); wa_messages and audit_events the wall time in the application's zone,
+// as Laravel stamps them.
+constexpr const char* kRequeue = R"sql(
+    WITH locked AS (
+      -- The row locks; SKIP LOCKED: rows others hold stay as they are.
+      SELECT id, tenant_id, error_code, error_message, attempts, failed_at FROM wa_messages
+      WHERE {in_scope} AND {reason_taken} AND {not_excluded}
+        AND id > :after_id AND id <= :upper
+      ORDER BY id LIMIT :limit FOR NO KEY UPDATE SKIP LOCKED),
+    clock AS (
+      SELECT (now() AT TIME ZONE :zone)::timestamp(0) AS wall,
+             floor(extract(epoch FROM now()))::bigint AS epoch),
+    requeued AS (
+      -- status = 'failed' leaves alone a row that changed before we locked it; only rows
+      -- this returns get a job.
+      UPDATE wa_messages m SET status = 'queued', attempts = 0, error_code = NULL,
+        error_message = NULL, failed_at = NULL, updated_at = clock.wall
+      FROM locked, clock WHERE m.id = locked.id AND m.status = 'failed'
+      RETURNING m.id),
+    numbered AS (
+      SELECT id, row_number() OVER (ORDER BY id) AS k FROM requeued),
+    uuids AS (
+      SELECT uuid, k FROM json_array_elements_text(:uuids::json) WITH ORDINALITY AS u(uuid, k)),
+    job_ids AS (
+      SELECT job_id::bigint, k FROM json_array_elements_text(:job_ids::json)
+      WITH ORDINALITY AS j(job_id, k)),
+    jobs_inserted AS (
+      INSERT INTO {jobs} (id, queue, payload, attempts, reserved_at, available_at, created_at)
+      SELECT job_ids.job_id, :queue,
+             :before_uuid || uuids.uuid || :before_id || n.id || :after_id_text ||
+               CASE WHEN :after_created_at::text IS NULL THEN ''
+                    ELSE clock.epoch::text || :after_created_at END,
+             0, NULL,
+             (CASE WHEN :rate::bigint IS NULL THEN clock.epoch
+                   ELSE :rate_start::bigint + (:first_index::bigint + n.k - 1) / :rate::bigint
+              END)::integer,
+             clock.epoch::integer
+      FROM numbered n JOIN uuids USING (k) JOIN job_ids USING (k), clock ORDER BY n.id
+      RETURNING 1),
+    events_inserted AS (
+      INSERT INTO audit_events (channel, event, actor_type, subject_type, subject_id,
+                                metadata, created_at, updated_at)
+      SELECT 'ops', :event, 'cli', :subject_type, l.id,
+             json_build_object('error_code', l.error_code, 'error_message', l.error_message,
+               'attempts', l.attempts, 'failed_at', to_char(l.failed_at, :wall_time),
+               'run_id', :run_id::text, 'job_uuid', uuids.uuid),
+             clock.wall, clock.wall
+      FROM locked l JOIN numbered n USING (id) JOIN uuids USING (k), clock ORDER BY l.id
+      RETURNING 1)
+    SELECT l.id, l.tenant_id, l.error_code, l.error_message, l.attempts,
+           to_char(l.failed_at, :wall_time), n.id IS NOT NULL,
+           (SELECT count(*) FROM jobs_inserted), (SELECT count(*) FROM events_inserted)
+    FROM locked l LEFT JOIN numbered n USING (id) ORDER BY l.id
+)sql";
+
+// The jobs' rows: payload pieces around each uuid and id, and their available_at spacing.
+void bind_jobs(Bindings& b, const JobBatch& jobs) {
+    b.set("uuids", json_array(jobs.uuids))
+        .set("job_ids", json_array(jobs.job_ids))
+        .set("queue", jobs.queue)
+        .set("before_uuid", jobs.payload.before_uuid)
+        .set("before_id", jobs.payload.before_id)
+        .set("after_id_text", jobs.payload.after_id)
+        .set("after_created_at", jobs.payload.after_created_at)
+        .set("rate", jobs.rate)
+        .set("rate_start", jobs.rate_start)
+        .set("first_index", jobs.first_index);
 }
 
-std::int64_t WaMessageRepository::rate_start(const std::string& queue) {
-    return tx_
-        .exec_params1(
-            "SELECT greatest(floor(extract(epoch FROM now()))::bigint, "
-            "                coalesce(max(available_at)::bigint + 1, 0)) "
-            "FROM " +
-                jobs_ + " WHERE queue = $1 AND reserved_at IS NULL AND position($2 IN payload) > 0",
-            queue, kJobClassMarker)[0]
-        .as<std::int64_t>();
+void bind_audit(Bindings& b, const RedriveAudit& audit) {
+    b.set("event", audit.event).set("subject_type", audit.subject_type).set("run_id", audit.run_id);
 }
 
-std::int64_t WaMessageRepository::epoch_now() {
-    return tx_.exec1("SELECT floor(extract(epoch FROM now()))::bigint")[0].as<std::int64_t>();
-}
-
-std::optional<RedriveRange> WaMessageRepository::next_range(const RedriveSelection& selection,
-                                                            std::int64_t after_id,
-                                                            std::int64_t up_to_id,
-                                                            std::int64_t limit) {
-    const SelectionParams p(selection);
-    const auto row = tx_.exec_params1(
-        "SELECT max(id), count(*) FROM (SELECT id FROM wa_messages WHERE " + selection_where() +
-            " AND " + kNotExcluded + " AND id > $7 AND id <= $8 ORDER BY id LIMIT $9) AS batch",
-        p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), p.excluded(), after_id,
-        up_to_id, limit);
-    if (row[0].is_null()) return std::nullopt;
-    return RedriveRange{after_id, row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
-}
-
-std::string WaMessageRepository::jobs_id_sequence() {
-    const auto row = tx_.exec_params1("SELECT pg_get_serial_sequence($1, 'id')", jobs_);
-    if (row[0].is_null()) throw RunFailure(jobs_ + ".id has no sequence (expected bigserial)");
-    return row[0].as<std::string>();
-}
-
-// The sequence travels as a parameter that is a regclass constant: nextval() of an expression
-// looks the relation up again for every row, about ten times slower.
-std::string WaMessageRepository::reserve_job_ids(const std::string& sequence, std::int64_t count) {
-    return tx_
-        .exec_params1(
-            "SELECT coalesce(json_agg(id ORDER BY id), '[]')::text FROM ("
-            "  SELECT nextval($1) AS id FROM generate_series(1, $2::bigint)) AS reserved",
-            sequence, count)[0]
-        .as<std::string>();
-}
-
-RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selection,
-                                                 std::int64_t after_id, std::int64_t up_to_id,
-                                                 std::int64_t limit, const JobBatch& jobs,
-                                                 const RedriveAudit& audit,
-                                                 const std::string& zone) {
-    const SelectionParams p(selection);
-    const std::string rate = jobs.rate ? std::to_string(*jobs.rate) : "";
-    // `locked` takes the row locks (SKIP LOCKED: rows others hold stay as they are). The guard
-    // `status = 'failed'` in the UPDATE leaves alone a row that changed before we locked it;
-    // only rows the UPDATE returns get a job. Timestamps: jobs take whole epoch seconds,
-    // truncated (never ahead of a worker's time()); wa_messages the wall time in the
-    // application's zone, as Laravel stamps them.
-    const auto rows = tx_.exec_params(
-        "WITH locked AS ("
-        "  SELECT id, tenant_id, error_code, error_message, attempts, failed_at FROM wa_messages "
-        "  WHERE " +
-            selection_where() + " AND " + kNotExcluded +
-            "    AND id > $7 AND id <= $8 "
-            "  ORDER BY id LIMIT $9 FOR NO KEY UPDATE SKIP LOCKED), "
-            "clock AS ("
-            "  SELECT (now() AT TIME ZONE $10)::timestamp(0) AS wall, "
-            "         floor(extract(epoch FROM now()))::bigint AS epoch), "
-            "requeued AS ("
-            "  UPDATE wa_messages m SET status = 'queued', attempts = 0, error_code = NULL, "
-            "    error_message = NULL, failed_at = NULL, updated_at = clock.wall "
-            "  FROM locked, clock WHERE m.id = locked.id AND m.status = 'failed' "
-            "  RETURNING m.id), "
-            "numbered AS ("
-            "  SELECT id, row_number() OVER (ORDER BY id) AS k FROM requeued), "
-            "uuids AS ("
-            "  SELECT uuid, k FROM json_array_elements_text($11::json) WITH ORDINALITY AS u(uuid, "
-            "k)), "
-            "job_ids AS ("
-            "  SELECT job_id::bigint, k FROM json_array_elements_text($19::json) "
-            "  WITH ORDINALITY AS j(job_id, k)), "
-            "jobs_inserted AS ("
-            "  INSERT INTO " +
-            jobs_ +
-            " (id, queue, payload, attempts, reserved_at, available_at, "
-            "    created_at) "
-            "  SELECT job_ids.job_id, $12, $13 || uuids.uuid || $14 || n.id || $15 || "
-            "    CASE WHEN $23::text IS NULL THEN '' ELSE clock.epoch::text || $23 END, 0, NULL, "
-            "    (CASE WHEN $16::bigint IS NULL THEN clock.epoch "
-            "          ELSE $17::bigint + ($18::bigint + n.k - 1) / $16::bigint END)::integer, "
-            "    clock.epoch::integer "
-            "  FROM numbered n JOIN uuids USING (k) JOIN job_ids USING (k), clock ORDER BY n.id "
-            "  RETURNING 1), "
-            "events_inserted AS ("
-            "  INSERT INTO audit_events (channel, event, actor_type, subject_type, subject_id, "
-            "    metadata, created_at, updated_at) "
-            "  SELECT 'ops', $20, 'cli', $21, l.id, "
-            "    json_build_object('error_code', l.error_code, 'error_message', l.error_message, "
-            "      'attempts', l.attempts, 'failed_at', to_char(l.failed_at, " +
-            kWallTime +
-            "), 'run_id', $22::text, 'job_uuid', uuids.uuid), clock.wall, clock.wall "
-            "  FROM locked l JOIN numbered n USING (id) JOIN uuids USING (k), clock ORDER BY l.id "
-            "  RETURNING 1) "
-            "SELECT l.id, l.tenant_id, l.error_code, l.error_message, l.attempts, "
-            "  to_char(l.failed_at, " +
-            kWallTime +
-            "), n.id IS NOT NULL, (SELECT count(*) FROM jobs_inserted), "
-            "  (SELECT count(*) FROM events_inserted) "
-            "FROM locked l LEFT JOIN numbered n USING (id) ORDER BY l.id",
-        p.codes(), p.include_null(), p.tenants(), p.after(), p.before(), p.excluded(), after_id,
-        up_to_id, limit, zone, jobs.uuids_json, jobs.queue, jobs.payload.before_uuid,
-        jobs.payload.before_id, jobs.payload.after_id, rate.empty() ? nullptr : rate.c_str(),
-        jobs.rate_start, jobs.first_index, jobs.ids_json, audit.event, audit.subject_type,
-        audit.run_id,
-        jobs.payload.after_created_at ? jobs.payload.after_created_at->c_str() : nullptr);
+RequeuedBatch requeued_batch(const pqxx::result& rows) {
     RequeuedBatch batch;
     batch.locked.reserve(rows.size());
     for (const auto& row : rows) {
@@ -276,6 +180,151 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
         batch.audit_events = rows[0][8].as<std::int64_t>();
     }
     return batch;
+}
+
+}  // namespace
+
+std::string quoted_table(pqxx::transaction_base& tx, const std::string& table) {
+    const auto dot = table.find('.');
+    if (dot == std::string::npos) return tx.quote_name(table);
+    return tx.quote_name(table.substr(0, dot)) + "." + tx.quote_name(table.substr(dot + 1));
+}
+
+std::string quoted_table(Transaction& tx, const std::string& table) {
+    return quoted_table(tx.sql(), table);
+}
+
+WaMessageRepository::WaMessageRepository(Transaction& tx, const std::string& jobs_table)
+    : tx_(tx.sql()), jobs_(quoted_table(tx, jobs_table)) {}
+
+std::vector<std::int64_t> WaMessageRepository::ids_with_pending_job(
+    const RedriveSelection& selection) {
+    // The queue's table is the repository's, so this one is translated per repository.
+    const Statement pending(expand(R"sql(
+        WITH pending AS (
+          SELECT DISTINCT substring(payload FROM :id_pattern)::bigint AS id FROM {jobs}
+          WHERE position(:job_class IN payload) > 0)
+        SELECT m.id FROM wa_messages m JOIN pending USING (id)
+        WHERE {in_scope} AND {reason_taken}
+        ORDER BY m.id
+    )sql",
+                                   jobs_));
+    Bindings b(pending);
+    bind_scope(b, selection);
+    bind_reasons(b, selection);
+    b.set("id_pattern", kWaMessageIdPattern).set("job_class", kJobClassMarker);
+    const auto rows = run(tx_, b);
+    std::vector<std::int64_t> ids;
+    ids.reserve(rows.size());
+    for (const auto& row : rows) ids.push_back(row[0].as<std::int64_t>());
+    return ids;
+}
+
+RedriveTally WaMessageRepository::tally(const RedriveSelection& selection) {
+    static const Statement all(expand(kTally));
+    static const Statement limited(expand(kTally, {}, "ORDER BY id LIMIT :limit"));
+    Bindings b(selection.limit ? limited : all);
+    bind_selection(b, selection);
+    b.set("wall_time", kWallTimeFormat);
+    if (selection.limit) b.set("limit", *selection.limit);
+    RedriveTally tally;
+    for (const auto& row : run(tx_, b)) {
+        if (row[0].as<int>() == 0) {
+            add_reason_row(row, tally);
+        } else {
+            tally.by_tenant.push_back({row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
+        }
+    }
+    return tally;
+}
+
+std::vector<ReasonMessageCount> WaMessageRepository::count_left_alone(
+    const RedriveSelection& selection, const std::vector<std::string>& transient_codes) {
+    static const Statement left_alone(expand(R"sql(
+        SELECT error_code, count(*) FROM wa_messages
+        WHERE {in_scope} AND {reason_taken} IS NOT TRUE
+          AND (error_code IS NULL
+               OR error_code NOT IN (SELECT json_array_elements_text(:transient_codes::json)))
+        GROUP BY error_code ORDER BY count(*) DESC, error_code NULLS LAST
+    )sql"));
+    Bindings b(left_alone);
+    bind_scope(b, selection);
+    bind_reasons(b, selection);
+    b.set("transient_codes", json_array(transient_codes));
+    std::vector<ReasonMessageCount> counts;
+    for (const auto& row : run(tx_, b))
+        counts.push_back({optional_text(row[0]), row[1].as<std::int64_t>()});
+    return counts;
+}
+
+std::int64_t WaMessageRepository::rate_start(const std::string& queue) {
+    const Statement start(expand(R"sql(
+        SELECT greatest(floor(extract(epoch FROM now()))::bigint,
+                        coalesce(max(available_at)::bigint + 1, 0))
+        FROM {jobs}
+        WHERE queue = :queue AND reserved_at IS NULL AND position(:job_class IN payload) > 0
+    )sql",
+                                 jobs_));
+    return run1(tx_, Bindings(start).set("queue", queue).set("job_class", kJobClassMarker))[0]
+        .as<std::int64_t>();
+}
+
+std::int64_t WaMessageRepository::epoch_now() {
+    return tx_.exec1("SELECT floor(extract(epoch FROM now()))::bigint")[0].as<std::int64_t>();
+}
+
+std::optional<RedriveRange> WaMessageRepository::next_range(const RedriveSelection& selection,
+                                                            std::int64_t after_id,
+                                                            std::int64_t up_to_id,
+                                                            std::int64_t limit) {
+    static const Statement next(expand(R"sql(
+        SELECT max(id), count(*) FROM (
+          SELECT id FROM wa_messages
+          WHERE {in_scope} AND {reason_taken} AND {not_excluded}
+            AND id > :after_id AND id <= :up_to_id
+          ORDER BY id LIMIT :limit) AS batch
+    )sql"));
+    Bindings b(next);
+    bind_selection(b, selection);
+    b.set("after_id", after_id).set("up_to_id", up_to_id).set("limit", limit);
+    const auto row = run1(tx_, b);
+    if (row[0].is_null()) return std::nullopt;
+    return RedriveRange{after_id, row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+}
+
+std::string WaMessageRepository::jobs_id_sequence() {
+    static const Statement sequence("SELECT pg_get_serial_sequence(:table, 'id')");
+    const auto row = run1(tx_, Bindings(sequence).set("table", jobs_));
+    if (row[0].is_null()) throw RunFailure(jobs_ + ".id has no sequence (expected bigserial)");
+    return row[0].as<std::string>();
+}
+
+// The sequence travels as a parameter that is a regclass constant: nextval() of an expression
+// looks the relation up again for every row, about ten times slower.
+std::vector<std::int64_t> WaMessageRepository::reserve_job_ids(const std::string& sequence,
+                                                               std::int64_t count) {
+    static const Statement reserve(R"sql(
+        SELECT nextval(:sequence) AS id FROM generate_series(1, :count::bigint) ORDER BY id
+    )sql");
+    const auto rows = run(tx_, Bindings(reserve).set("sequence", sequence).set("count", count));
+    std::vector<std::int64_t> ids;
+    ids.reserve(rows.size());
+    for (const auto& row : rows) ids.push_back(row[0].as<std::int64_t>());
+    return ids;
+}
+
+RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selection,
+                                                 const RedriveRange& range, const JobBatch& jobs,
+                                                 const RedriveAudit& audit,
+                                                 const std::string& zone) {
+    const Statement requeue(expand(kRequeue, jobs_));
+    Bindings b(requeue);
+    bind_selection(b, selection);
+    b.set("after_id", range.after_id).set("upper", range.upper).set("limit", range.rows);
+    b.set("zone", zone).set("wall_time", kWallTimeFormat);
+    bind_jobs(b, jobs);
+    bind_audit(b, audit);
+    return requeued_batch(run(tx_, b));
 }
 
 }  // namespace ops

@@ -1,10 +1,10 @@
 #pragma once
 
 #include <functional>
-#include <pqxx/pqxx>
 #include <string>
 
 #include "ops/core/config.hpp"
+#include "ops/db/session.hpp"
 #include "ops/output/summary.hpp"
 
 namespace ops {
@@ -17,7 +17,7 @@ using AddCheck = std::function<void(const std::string& name, const std::string& 
 // longer than retry_after and never reserved says none does), the payload form of the
 // application's newest own SendWaMessageJob and whether its job settings differ from what a
 // plain redrive writes. Returns the report for the summary's "queue".
-Summary doctor_queue_report(pqxx::transaction_base& tx, const ResolvedConfig* config,
+Summary doctor_queue_report(Transaction& tx, const ResolvedConfig* config,
                             const AddCheck& add_check);
 
 }  // namespace ops

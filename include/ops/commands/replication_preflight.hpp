@@ -30,7 +30,7 @@ struct PreflightResult {
 };
 
 PreflightResult run_archive_preflight(Session& session, const ArchivePreflight& request);
-PreflightResult run_archive_preflight(pqxx::transaction_base& tx, const ArchivePreflight& request);
+PreflightResult run_archive_preflight(Transaction& tx, const ArchivePreflight& request);
 
 // Logs each finding; in a real run a refusal throws ConfigError (exit 78) naming the first.
 void enforce_preflight(const PreflightResult& result, bool dry_run);

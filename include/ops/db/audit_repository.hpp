@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ops/db/session.hpp"
+
 namespace ops {
 
 // Which audit events a run selects: created before `cutoff` (NULL created_at never is),
@@ -33,7 +35,7 @@ struct ChannelCount {
 // each with its full JSON line. Views point into the result the batch owns.
 class ArchivedBatch {
   public:
-    explicit ArchivedBatch(pqxx::result rows) : rows_(std::move(rows)) {}
+    explicit ArchivedBatch(const pqxx::result& rows) : rows_(rows) {}
     std::size_t size() const { return rows_.size(); }
     std::int64_t id(std::size_t i) const {
         return rows_[static_cast<int>(i)][0].as<std::int64_t>();
@@ -57,7 +59,7 @@ constexpr const char* kJsonNullMember = "$json_null";
 // All SQL on audit_events.
 class AuditRepository {
   public:
-    explicit AuditRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit AuditRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     // Rows the selection matches, per channel, largest first.
     std::vector<ChannelCount> count_by_channel(const AuditSelection& selection);

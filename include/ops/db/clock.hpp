@@ -3,13 +3,15 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "ops/db/session.hpp"
+
 namespace ops {
 
 // "Now" is the database server's clock read in the application's timezone, the same
 // clock and zone the application stamps its rows with.
 class Clock {
   public:
-    Clock(pqxx::transaction_base& tx, std::string zone) : tx_(tx), timezone_(std::move(zone)) {}
+    Clock(Transaction& tx, std::string zone) : tx_(tx.sql()), timezone_(std::move(zone)) {}
 
     std::string now();                                   // "YYYY-MM-DD HH:MM:SS"
     std::string days_ago(std::int64_t days);             // now minus whole days

@@ -5,6 +5,8 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "ops/db/session.hpp"
+
 namespace ops {
 
 // A SendWaMessageJob row the application itself wrote (not one of ops's).
@@ -24,7 +26,7 @@ struct WaitingJobs {
 // SQL on the application's queue tables (the configured jobs table and failed_jobs).
 class QueueRepository {
   public:
-    QueueRepository(pqxx::transaction_base& tx, const std::string& jobs_table);
+    QueueRepository(Transaction& tx, const std::string& jobs_table);
 
     // Whether a table of that name ("jobs", "schema.jobs") exists.
     bool table_exists(const std::string& table);

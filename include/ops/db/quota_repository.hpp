@@ -3,8 +3,11 @@
 #include <cstdint>
 #include <optional>
 #include <pqxx/pqxx>
+#include <span>
 #include <string>
 #include <vector>
+
+#include "ops/db/session.hpp"
 
 namespace ops {
 
@@ -47,41 +50,44 @@ struct QuotaUpdate {
 // JSON-array parameter; the caller commits.
 class QuotaRepository {
   public:
-    explicit QuotaRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit QuotaRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     // Tenants that may be in scope, ascending: every tenant plus every tenant with a row of
     // the period (orders and quota_usages both reference tenants), only those of `only` when
     // it is not empty.
     std::vector<Candidate> candidate_tenants(const QuotaPeriod& period,
-                                             const std::vector<std::int64_t>& only);
+                                             std::span<const std::int64_t> only);
 
     // Inserts a row (used 0, created_at = updated_at = `now`) for each tenant of the list that
     // has a counted order but no row, in tenant order; returns the tenants it inserted. A row
     // the application inserts meanwhile wins (ON CONFLICT DO NOTHING).
     std::vector<std::int64_t> insert_missing_rows(const QuotaPeriod& period,
-                                                  const std::vector<std::int64_t>& tenants,
+                                                  std::span<const std::int64_t> tenants,
                                                   const std::string& now);
 
     // The rows of the listed tenants, locked FOR UPDATE in tenant order.
     std::vector<QuotaRow> lock_rows(const QuotaPeriod& period,
-                                    const std::vector<std::int64_t>& tenants);
+                                    std::span<const std::int64_t> tenants);
 
     // The same rows without locking them (dry run).
     std::vector<QuotaRow> read_rows(const QuotaPeriod& period,
-                                    const std::vector<std::int64_t>& tenants);
+                                    std::span<const std::int64_t> tenants);
 
     // Counted orders per listed tenant, zero included, in tenant order. One index range scan
     // on orders (tenant_id, created_at) per tenant.
     std::vector<TenantOrderCount> count_orders(const QuotaPeriod& period,
-                                               const std::vector<std::int64_t>& tenants);
+                                               std::span<const std::int64_t> tenants);
 
     // Sets `used` and reconciled_at = `now` on the rows of the updates (updated_at = `now`
     // where changed). Returns the rows written.
-    std::int64_t apply(const QuotaPeriod& period, const std::vector<QuotaUpdate>& updates,
+    std::int64_t apply(const QuotaPeriod& period, std::span<const QuotaUpdate> updates,
                        const std::string& now);
 
   private:
     pqxx::transaction_base& tx_;
 };
+
+// The updates as the JSON-array parameter apply() binds ([{tenant_id, used, changed}]).
+std::string quota_updates_json(std::span<const QuotaUpdate> updates);
 
 }  // namespace ops

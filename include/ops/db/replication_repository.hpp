@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ops/core/replication.hpp"
+#include "ops/db/session.hpp"
 
 namespace ops {
 
@@ -12,7 +13,7 @@ namespace ops {
 // pg_replication_slots, pg_publication), and whether this server is itself a standby.
 class ReplicationRepository {
   public:
-    explicit ReplicationRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit ReplicationRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     // pg_is_in_recovery(): a standby, where nothing can be written.
     bool in_recovery();

@@ -65,7 +65,7 @@ class RowsRejected : public RunFailure {
 // quoted; every value is a bound parameter.
 class RestoreRepository {
   public:
-    explicit RestoreRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit RestoreRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     // The transactions of a restore, each around `work`. write_batch: one batch, committed
     // when `work` returns; a value the table does not take comes out as RowsRejected.

@@ -4,13 +4,15 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "ops/db/session.hpp"
+
 namespace ops {
 
 // The application's own audit trail is where a run that changed data leaves its record:
 // channel 'ops', event 'ops.<group>.<command>', actor_type 'cli'.
 class RunRecordRepository {
   public:
-    explicit RunRecordRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit RunRecordRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     void record_run(const std::string& event, const nlohmann::ordered_json& metadata,
                     const std::string& zone);

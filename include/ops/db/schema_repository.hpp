@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "ops/db/session.hpp"
+
 namespace ops {
 
 struct ColumnInfo {
@@ -21,7 +23,7 @@ struct SequenceAccess {
 // Catalog look-ups for `ops doctor`.
 class SchemaRepository {
   public:
-    explicit SchemaRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit SchemaRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     std::vector<ColumnInfo> columns_of(const std::vector<std::string>& tables);
     // Privileges the connected role lacks among `wanted` (e.g. "SELECT", "DELETE") on `table`.

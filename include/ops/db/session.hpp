@@ -52,22 +52,50 @@ class Session {
     bool through_pooler_ = true;  // until the first transaction shows a direct connection
 };
 
-// A libpqxx transaction on a session that starts with the session's timeouts set for it.
-// Every transaction ops runs is one of these (a test checks the sources for bare ones).
-template <typename Base>
-class SessionTransaction : public Base {
+// The transaction a command holds: it hands it to repositories and commits it (or lets it
+// end, which rolls it back). Commands see only this; the libpqxx transaction beneath is for
+// the repositories in src/db (sql()).
+class Transaction {
   public:
-    // namedclass is libpqxx's virtual base: the most derived class names it.
-    explicit SessionTransaction(Session& session)
-        : pqxx::internal::namedclass("transaction"), Base(session.connection()) {
-        session.apply_transaction_settings(*this);
-    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    Transaction(Transaction&&) = delete;
+    Transaction& operator=(Transaction&&) = delete;
+    virtual ~Transaction() = default;
+
+    void commit() { sql().commit(); }
+    void abort() { sql().abort(); }
+    // False for the read-only kinds (what a dry run opens).
+    virtual bool writes() const = 0;
+    // For src/db only.
+    virtual pqxx::transaction_base& sql() = 0;
+
+  protected:
+    Transaction() = default;
 };
 
-using Work = SessionTransaction<pqxx::work>;
-using ReadTransaction = SessionTransaction<pqxx::read_transaction>;
+// A libpqxx transaction on a session that starts with the session's timeouts set for it.
+// Every transaction ops runs is one of these (a test checks the sources for bare ones).
+template <typename Base, bool kWrites>
+class SessionTransaction final : public Transaction {
+  public:
+    explicit SessionTransaction(Session& session) : tx_(session.connection()) {
+        session.apply_transaction_settings(tx_);
+    }
+    bool writes() const override { return kWrites; }
+    pqxx::transaction_base& sql() override { return tx_; }
+
+  private:
+    Base tx_;
+};
+
+// A write batch: read committed, committed by the command once the batch is done.
+using Work = SessionTransaction<pqxx::work, true>;
+// A read: read committed, read only.
+using ReadTransaction = SessionTransaction<pqxx::read_transaction, false>;
+// A read snapshot: every statement sees the same moment (repeatable read, read only).
 using SnapshotTransaction =
-    SessionTransaction<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>;
+    SessionTransaction<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>, false>;
 
 // Keeps two runs of one command from overlapping, through a direct connection and through
 // any PgBouncer pool mode alike: a connection of its own holds one open transaction for the
@@ -89,8 +117,9 @@ class AdvisoryLock {
 
   private:
     class Watchdog;
+    static std::string lock_holder(pqxx::transaction_base& tx, int key);
     std::unique_ptr<Session> holder_;
-    std::unique_ptr<pqxx::work> transaction_;
+    std::unique_ptr<Work> transaction_;
     std::unique_ptr<Watchdog> watchdog_;
 };
 

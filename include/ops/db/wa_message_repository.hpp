@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "ops/db/session.hpp"
+
 namespace ops {
 
 // Which failed messages a redrive selects: status 'failed', error_code one of `codes` (or
@@ -70,8 +72,8 @@ struct PayloadTemplate {
 struct JobBatch {
     std::string queue;
     PayloadTemplate payload;
-    std::string uuids_json;  // JSON array of fresh uuids, at least one per message
-    std::string ids_json;    // JSON array of ascending jobs.id values, at least one per message
+    std::vector<std::string> uuids;     // fresh uuids, at least one per message
+    std::vector<std::int64_t> job_ids;  // ascending jobs.id values, at least one per message
     std::optional<std::int64_t> rate;
     std::int64_t rate_start = 0;
     std::int64_t first_index = 0;
@@ -104,8 +106,7 @@ struct RequeuedBatch {
 class WaMessageRepository {
   public:
     // `jobs_table`: the queue's table, "jobs" or "schema.table" (QueueSettings::table).
-    explicit WaMessageRepository(pqxx::transaction_base& tx,
-                                 const std::string& jobs_table = "jobs");
+    explicit WaMessageRepository(Transaction& tx, const std::string& jobs_table = "jobs");
 
     // Ids of selected messages (ignoring `excluded` and `limit`) that already have a
     // SendWaMessageJob waiting or running in `jobs`: redriving them would send twice.
@@ -136,20 +137,19 @@ class WaMessageRepository {
     // The sequence behind jobs.id (bigserial), e.g. "public.jobs_id_seq".
     std::string jobs_id_sequence();
 
-    // Takes `count` values from `sequence` (jobs_id_sequence()), as an ascending JSON array:
-    // jobs.id then follows message order even when batches insert in another order. Not
-    // read-only.
-    std::string reserve_job_ids(const std::string& sequence, std::int64_t count);
+    // Takes `count` values from `sequence` (jobs_id_sequence()), ascending: jobs.id then
+    // follows message order even when batches insert in another order. Not read-only.
+    std::vector<std::int64_t> reserve_job_ids(const std::string& sequence, std::int64_t count);
 
-    // In one statement: locks the next `limit` selected messages with after_id < id <=
-    // up_to_id in id order, skipping rows another transaction holds; sets those still 'failed'
-    // to 'queued' (attempts 0, error fields NULL, updated_at now in `zone`); and inserts one
-    // `jobs` row for each of those, in id order, with the ids in `jobs.ids_json` in that order,
-    // and one `audit` event each (created at the wall time in `zone`). A message, its job and
-    // its audit event commit together.
-    RequeuedBatch requeue_batch(const RedriveSelection& selection, std::int64_t after_id,
-                                std::int64_t up_to_id, std::int64_t limit, const JobBatch& jobs,
-                                const RedriveAudit& audit, const std::string& zone);
+    // In one statement: locks the next `range.rows` selected messages with range.after_id <
+    // id <= range.upper in id order, skipping rows another transaction holds; sets those still
+    // 'failed' to 'queued' (attempts 0, error fields NULL, updated_at now in `zone`); and
+    // inserts one `jobs` row for each of those, in id order, with the ids of `jobs.job_ids` in
+    // that order, and one `audit` event each (created at the wall time in `zone`). A message,
+    // its job and its audit event commit together.
+    RequeuedBatch requeue_batch(const RedriveSelection& selection, const RedriveRange& range,
+                                const JobBatch& jobs, const RedriveAudit& audit,
+                                const std::string& zone);
 
   private:
     pqxx::transaction_base& tx_;
@@ -158,5 +158,6 @@ class WaMessageRepository {
 
 // A table name ("jobs", "schema.jobs") as a quoted SQL identifier.
 std::string quoted_table(pqxx::transaction_base& tx, const std::string& table);
+std::string quoted_table(Transaction& tx, const std::string& table);
 
 }  // namespace ops

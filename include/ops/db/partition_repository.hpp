@@ -43,7 +43,7 @@ std::string detached_marker(const std::string& parent, const std::string& bound)
 // Never commits.
 class PartitionRepository {
   public:
-    explicit PartitionRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit PartitionRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     // Reads audit_events' partitions and counts each one's rows before `cutoff`.
     PartitionLayout layout(const std::string& cutoff);

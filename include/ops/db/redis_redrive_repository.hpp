@@ -39,7 +39,7 @@ struct RedrivenForRedis {
 
 class RedisRedriveRepository {
   public:
-    explicit RedisRedriveRepository(pqxx::transaction_base& tx) : tx_(tx) {}
+    explicit RedisRedriveRepository(Transaction& tx) : tx_(tx.sql()) {}
 
     // Locks the next `limit` selected messages with after_id < id <= up_to_id (SKIP LOCKED) and
     // sets those still 'failed' to 'queued' (as WaMessageRepository::requeue_batch does),

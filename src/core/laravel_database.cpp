@@ -1,5 +1,7 @@
 #include "ops/core/laravel_database.hpp"
 
+#include <fmt/format.h>
+
 #include <map>
 #include <vector>
 
@@ -121,9 +123,11 @@ void merge_url(std::map<std::string, std::string>& config, const UrlParts& url) 
 void refuse_nul(const std::map<std::string, std::string>& config, const std::string& url_key) {
     for (const auto& [key, value] : config) {
         if (value.find('\0') == std::string::npos) continue;
-        throw ConfigError(url_key + ": the URL's " + key +
-                          " decodes to a NUL byte (%00), which a PostgreSQL connection cannot "
-                          "carry; expected pgsql://user:password@host:5432/database");
+        throw ConfigError(
+            fmt::format("{}: the URL's {} decodes to a NUL byte (%00), which a "
+                        "PostgreSQL connection cannot carry; expected "
+                        "pgsql://user:password@host:5432/database",
+                        url_key, key));
     }
 }
 

@@ -67,7 +67,7 @@ ArchivedBatch AuditRepository::take_range(const AuditSelection& selection, const
         DELETE FROM audit_events a WHERE id > :after_id AND id <= :upper AND {matches}
         RETURNING a.id, a.channel, to_char(a.created_at, :wall_time), {archive_line}
     )sql",
-                                archive_line_sql()));
+                                archive_line_sql(tx_)));
     Bindings b(take);
     bind_selection(b, selection);
     b.set("after_id", range.after_id).set("upper", range.upper).set("wall_time", kWallTimeFormat);
@@ -77,8 +77,8 @@ ArchivedBatch AuditRepository::take_range(const AuditSelection& selection, const
 // row_to_json(a) renders SQL NULL and a json value `null` alike; lines with a json or jsonb
 // column holding JSON null end in a "$json_null" member naming those columns (format 2).
 // Read from the catalog in the batch's transaction: a migration may add a column mid-run.
-std::string AuditRepository::archive_line_sql() {
-    const auto rows = tx_.exec(R"sql(
+std::string archive_line_sql(pqxx::transaction_base& tx) {
+    const auto rows = tx.exec(R"sql(
         SELECT attname, atttypid = 'jsonb'::regtype FROM pg_attribute
         WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped
           AND atttypid IN ('json'::regtype, 'jsonb'::regtype)
@@ -90,14 +90,14 @@ std::string AuditRepository::archive_line_sql() {
         const auto name = row[0].as<std::string>();
         const std::string test =
             fmt::format("{}(a.{}) = 'null'", row[1].as<bool>() ? "jsonb_typeof" : "json_typeof",
-                        tx_.quote_name(name));
+                        tx.quote_name(name));
         any += (any.empty() ? "" : " OR ") + test;
         names +=
             (names.empty() ? "" : ", ") + fmt::format("CASE WHEN {} THEN {} END", test,
-                                                      tx_.quote(nlohmann::json(name).dump() + ","));
+                                                      tx.quote(nlohmann::json(name).dump() + ","));
     }
     return "CASE WHEN " + any + " THEN left(row_to_json(a)::text, -1) || " +
-           tx_.quote(",\"" + std::string(kJsonNullMember) + "\":[") + " || rtrim(concat(" + names +
+           tx.quote(",\"" + std::string(kJsonNullMember) + "\":[") + " || rtrim(concat(" + names +
            "), ',') || ']}' ELSE row_to_json(a)::text END";
 }
 

@@ -104,7 +104,7 @@ void PartitionRepository::open_copy(const std::string& table) {
     tx_.exec(fmt::format(
         "DECLARE {} NO SCROLL CURSOR FOR SELECT a.id, a.channel, "
         "to_char(a.created_at, 'YYYY-MM-DD HH24:MI:SS'), {} FROM (SELECT {} FROM ONLY {}) a",
-        kCursor, archive_line_sql(), parent_columns(), table));
+        kCursor, archive_line_sql(tx_), parent_columns(), table));
 }
 
 ArchivedBatch PartitionRepository::fetch(std::int64_t rows) {
@@ -124,31 +124,6 @@ std::string PartitionRepository::parent_columns() {
             "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
             "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped")[0]
         .as<std::string>();
-}
-
-// The same expression AuditRepository::archive_line_sql builds for the row-by-row path
-// (row_to_json, plus the "$json_null" member for json columns holding JSON null): a whole
-// partition's lines must be byte for byte the lines that path would have written.
-std::string PartitionRepository::archive_line_sql() {
-    const auto rows = tx_.exec(
-        "SELECT attname, atttypid = 'jsonb'::regtype FROM pg_attribute "
-        "WHERE attrelid = 'audit_events'::regclass AND attnum > 0 AND NOT attisdropped "
-        "  AND atttypid IN ('json'::regtype, 'jsonb'::regtype) ORDER BY attnum");
-    if (rows.empty()) return "row_to_json(a)::text";
-    std::string any, names;
-    for (const auto& row : rows) {
-        const auto name = row[0].as<std::string>();
-        const std::string test =
-            fmt::format("{}(a.{}) = 'null'", row[1].as<bool>() ? "jsonb_typeof" : "json_typeof",
-                        tx_.quote_name(name));
-        any += (any.empty() ? "" : " OR ") + test;
-        names +=
-            (names.empty() ? "" : ", ") + fmt::format("CASE WHEN {} THEN {} END", test,
-                                                      tx_.quote(nlohmann::json(name).dump() + ","));
-    }
-    return "CASE WHEN " + any + " THEN left(row_to_json(a)::text, -1) || " +
-           tx_.quote(",\"" + std::string(kJsonNullMember) + "\":[") + " || rtrim(concat(" + names +
-           "), ',') || ']}' ELSE row_to_json(a)::text END";
 }
 
 bool commit_within_lock_timeout(Session& session, std::chrono::milliseconds timeout,

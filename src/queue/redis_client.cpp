@@ -137,11 +137,21 @@ std::vector<RedisValue> RedisClient::pipeline(const std::vector<RedisCommand>& c
     return replies;
 }
 
-const RedisValue& checked(const RedisValue& reply, const std::string& doing) {
-    if (reply.type == RedisValue::Type::kError) {
-        throw RunFailure("Redis refused " + doing + ": " + reply.text);
+// Replies of a server that will serve again shortly: still loading its data after a restart,
+// busy with a script, or a replica that lost its primary. Retried like a lost connection.
+static bool unavailable_reply(const std::string& text) {
+    for (const char* code : {"LOADING ", "BUSY ", "TRYAGAIN ", "MASTERDOWN "}) {
+        if (text.rfind(code, 0) == 0) return true;
     }
-    return reply;
+    return false;
+}
+
+const RedisValue& checked(const RedisValue& reply, const std::string& doing) {
+    if (reply.type != RedisValue::Type::kError) return reply;
+    if (unavailable_reply(reply.text)) {
+        throw RedisUnavailable("Redis cannot serve " + doing + " yet: " + reply.text);
+    }
+    throw RunFailure("Redis refused " + doing + ": " + reply.text);
 }
 
 }  // namespace ops

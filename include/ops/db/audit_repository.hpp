@@ -56,6 +56,10 @@ class ArchivedBatch {
 // ops/archive/archive_line.hpp reads it).
 constexpr const char* kJsonNullMember = "$json_null";
 
+// The expression that renders one audit_events row `a` as its archive line (row_to_json, plus
+// the "$json_null" member): the row-by-row path and a whole partition's copy write the same bytes.
+std::string archive_line_sql(pqxx::transaction_base& tx);
+
 // All SQL on audit_events.
 class AuditRepository {
   public:
@@ -78,8 +82,6 @@ class AuditRepository {
     std::vector<std::pair<std::string, std::string>> column_types();
 
   private:
-    std::string archive_line_sql();
-
     pqxx::transaction_base& tx_;
 };
 

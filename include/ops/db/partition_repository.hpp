@@ -71,7 +71,6 @@ class PartitionRepository {
     void drop(const std::string& table);
 
   private:
-    std::string archive_line_sql();
     std::string parent_columns();
 
     pqxx::transaction_base& tx_;

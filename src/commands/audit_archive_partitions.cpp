@@ -138,6 +138,19 @@ std::int64_t PartitionStep::archive(CommandEnv& env, const std::function<bool()>
     return archived_ - before;
 }
 
+std::vector<CreatedRange> PartitionStep::row_by_row_passes() const {
+    std::vector<CreatedRange> passes;
+    if (layout_.by_created_at_range) {
+        for (const auto& [partition, reason] : planned_) {
+            const bool dropped =
+                std::find(dropped_.begin(), dropped_.end(), partition.name) != dropped_.end();
+            if (!partition.is_default && !dropped) passes.push_back(partition.range);
+        }
+    }
+    passes.emplace_back();
+    return passes;
+}
+
 bool PartitionStep::detach(Session& session, const std::vector<AuditPartition>& group) {
     const std::string what =
         "DETACH " + group.front().name +
@@ -212,7 +225,7 @@ PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunConte
         const ArchivedBatch batch = repo.fetch(kFetchRows);
         if (batch.size() == 0) break;
         if (!writer) {
-            copied.file = file_for(run, table);
+            copied.file = file_for(table);
             writer.emplace(*copied.file, request_.gzip ? Compression::kGzip : Compression::kNone);
         }
         for (std::size_t i = 0; i < batch.size(); ++i) writer->append_line(batch.json(i));
@@ -298,12 +311,18 @@ bool PartitionStep::with_lock_retries(Session& session, const std::string& what,
     return false;
 }
 
-std::filesystem::path PartitionStep::file_for(const RunContext& run,
-                                              const std::string& table) const {
-    std::string name = archive_file_name(run.short_run_id(), request_.gzip);
+// <run's file stem>-<table>.jsonl[.gz], beside the run's row-by-row file.
+std::filesystem::path PartitionStep::file_for(const std::string& table) const {
+    std::string name = request_.data_file.filename().string();
     const std::string suffix = request_.gzip ? ".jsonl.gz" : ".jsonl";
     name.insert(name.size() - suffix.size(), "-" + file_part(table));
-    return request_.dir / name;
+    return request_.data_file.parent_path() / name;
+}
+
+std::int64_t PartitionStep::planned_whole_rows() const {
+    std::int64_t rows = 0;
+    for (const auto& p : whole_) rows += p.rows;
+    return rows;
 }
 
 Summary PartitionStep::plan_summary() const {
@@ -328,8 +347,27 @@ void PartitionStep::add_to(Summary& summary, DryRun dry_run) const {
         p["lock_timeouts"] = lock_timeouts_;
         p["longest_lock_wait_ms"] = longest_lock_wait_.count();
         add_totals(summary);
+    } else {
+        add_planned_files(summary);
     }
     summary["partitions"] = p;
+}
+
+// A dry run's would_write: a file and manifest per partition that goes whole or was left
+// detached, and the row-by-row pair only when rows are left for the batches.
+void PartitionStep::add_planned_files(Summary& summary) const {
+    Summary files = Summary::array();
+    const auto add = [&](const std::string& table) {
+        const auto file = file_for(table);
+        files.push_back(file.string());
+        files.push_back(manifest_path_for(file).string());
+    };
+    for (const auto& table : leftovers_) add(table);
+    for (const auto& partition : whole_) add(partition.name);
+    if (summary.value("selected", std::int64_t{0}) > planned_whole_rows()) {
+        for (const auto& file : summary["would_write"]) files.push_back(file);
+    }
+    summary["would_write"] = files;
 }
 
 // This step's rows, channels, dates and files, added to the row-by-row path's.

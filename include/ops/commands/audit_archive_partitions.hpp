@@ -28,7 +28,7 @@ struct PartitionRequest {
     };
     AuditSelection selection;
     std::optional<std::int64_t> max_rows;  // --limit
-    std::filesystem::path dir;
+    std::filesystem::path data_file;  // the row-by-row file; a partition's file is named after it
     bool gzip = false;
     Options options;
     std::size_t parallel = 1;  // --parallel: tables copied at once
@@ -56,6 +56,14 @@ class PartitionStep {
     // group (a group detached is finished: partition-sized steps). Returns the rows of whole
     // partitions (leftovers' rows count in the summary, but were not among those selected).
     std::int64_t archive(CommandEnv& env, const std::function<bool()>& stop);
+
+    // The created_at ranges the row-by-row batches then take one after another: each partition
+    // still attached that holds old rows, oldest first, then one unbounded pass (the DEFAULT
+    // partition, rows that arrived meanwhile); just that pass for a table that is not
+    // partitioned by range on created_at. Called after archive().
+    std::vector<CreatedRange> row_by_row_passes() const;
+    // The rows planned to go whole: they write next to no WAL (for the replication preflight).
+    std::int64_t planned_whole_rows() const;
 
     bool changed_data() const { return archived_ > 0 || !dropped_.empty(); }
     // Adds "partitions" to the run's summary, and (real runs) this step's rows and files to
@@ -88,9 +96,10 @@ class PartitionStep {
     void record(Copied copied);
     bool with_lock_retries(Session& session, const std::string& what,
                            const std::function<void(PartitionRepository&)>& action);
-    std::filesystem::path file_for(const RunContext& run, const std::string& table) const;
+    std::filesystem::path file_for(const std::string& table) const;
     Summary plan_summary() const;
     void add_totals(Summary& summary) const;
+    void add_planned_files(Summary& summary) const;
 
     PartitionRequest request_;
     PartitionLayout layout_;

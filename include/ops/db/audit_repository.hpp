@@ -11,11 +11,19 @@
 
 namespace ops {
 
+// One partition's created_at range [from, to), either end open: a batch's statements that
+// carry it touch (and lock) only the partitions it overlaps.
+struct CreatedRange {
+    std::optional<std::string> from;  // "YYYY-MM-DD HH:MM:SS" (inclusive); none: unbounded
+    std::optional<std::string> to;    // exclusive; none: unbounded
+};
+
 // Which audit events a run selects: created before `cutoff` (NULL created_at never is),
-// in one of `channels` (all when empty).
+// in one of `channels` (all when empty), within `within` (one partition's pass).
 struct AuditSelection {
     std::string cutoff;  // "YYYY-MM-DD HH:MM:SS", naive wall time in the application's zone
     std::vector<std::string> channels;
+    CreatedRange within;
 };
 
 struct IdRange {

@@ -1,0 +1,46 @@
+#include "ops/db/archived_batch.hpp"
+
+#include <charconv>
+#include <string>
+
+#include "ops/core/errors.hpp"
+
+namespace ops {
+namespace {
+
+constexpr pqxx::row::size_type kColumns = 4;
+
+std::string_view view_of(const pqxx::field& field) { return {field.c_str(), field.size()}; }
+
+}  // namespace
+
+std::int64_t parse_row_id(std::string_view text) {
+    std::int64_t id = 0;
+    const char* end = text.data() + text.size();
+    const auto [at, error] = std::from_chars(text.data(), end, id);
+    if (error != std::errc() || at != end || text.empty()) {
+        throw RunFailure("an archived row's id is not an integer: '" + std::string(text) + "'");
+    }
+    return id;
+}
+
+// One row iterator for the whole result and one field iterator a row, walked across its
+// columns: the fewest libpqxx objects (and shared-pointer copies) that reach every value.
+ArchivedBatch::ArchivedBatch(pqxx::result result) : result_(std::move(result)) {
+    if (result_.columns() != kColumns && !result_.empty()) {
+        throw RunFailure("an archived batch has " + std::to_string(result_.columns()) +
+                         " columns, not id, channel, created_at and the line");
+    }
+    rows_.reserve(result_.size());
+    for (const auto& row : result_) {
+        auto field = row.begin();
+        Row values;
+        values.id = parse_row_id(view_of(*field));
+        values.channel = view_of(*++field);
+        values.created_at = view_of(*++field);
+        values.json = view_of(*++field);
+        rows_.push_back(values);
+    }
+}
+
+}  // namespace ops

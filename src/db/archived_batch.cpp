@@ -12,6 +12,11 @@ constexpr pqxx::row::size_type kColumns = 4;
 
 std::string_view view_of(const pqxx::field& field) { return {field.c_str(), field.size()}; }
 
+std::uint32_t append(std::string& text, std::string_view value) {
+    text.append(value);
+    return static_cast<std::uint32_t>(value.size());
+}
+
 }  // namespace
 
 std::int64_t parse_row_id(std::string_view text) {
@@ -26,19 +31,20 @@ std::int64_t parse_row_id(std::string_view text) {
 
 // One row iterator for the whole result and one field iterator a row, walked across its
 // columns: the fewest libpqxx objects (and shared-pointer copies) that reach every value.
-ArchivedBatch::ArchivedBatch(pqxx::result result) : result_(std::move(result)) {
-    if (result_.columns() != kColumns && !result_.empty()) {
-        throw RunFailure("an archived batch has " + std::to_string(result_.columns()) +
+ArchivedBatch::ArchivedBatch(const pqxx::result& result) {
+    if (result.columns() != kColumns && !result.empty()) {
+        throw RunFailure("an archived batch has " + std::to_string(result.columns()) +
                          " columns, not id, channel, created_at and the line");
     }
-    rows_.reserve(result_.size());
-    for (const auto& row : result_) {
+    rows_.reserve(result.size());
+    for (const auto& row : result) {
         auto field = row.begin();
         Row values;
         values.id = parse_row_id(view_of(*field));
-        values.channel = view_of(*++field);
-        values.created_at = view_of(*++field);
-        values.json = view_of(*++field);
+        values.start = text_.size();
+        values.channel = append(text_, view_of(*++field));
+        values.created_at = append(text_, view_of(*++field));
+        values.json = append(text_, view_of(*++field));
         rows_.push_back(values);
     }
 }

@@ -45,6 +45,9 @@ ArchivedBatch::ArchivedBatch(const pqxx::result& result) {
         values.channel = append(text_, view_of(*++field));
         values.created_at = append(text_, view_of(*++field));
         values.json = append(text_, view_of(*++field));
+        // Room for the batch at the first row's size, with a margin: most batches grow the
+        // buffer once or not at all.
+        if (rows_.empty()) text_.reserve(text_.size() * result.size() * 5 / 4);
         rows_.push_back(values);
     }
 }

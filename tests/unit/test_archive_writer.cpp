@@ -184,3 +184,36 @@ TEST_CASE("archive writer: a failed write is reported, and again by every later 
     CHECK_THROWS_AS(writer.finish(), RunFailure);
     CHECK(file_bytes(path).rfind(durable, 0) == 0);  // what was synced is still there
 }
+
+TEST_CASE("archive writer: a batch larger than a write piece reaches the file in whole lines") {
+    ScratchDir dir;
+    const auto path = dir / "a.jsonl";
+    ArchiveWriter writer(path, Compression::kNone);
+    std::string expected;
+    for (int i = 1; i <= 3000; ++i) {
+        // Every 7th row pretty-printed, as PostgreSQL keeps a json column: its breaks go.
+        const std::string pad(100 + i % 150, 'x');
+        const std::string row = R"({"id":)" + std::to_string(i) + R"(,"pad":")" + pad + "\"" +
+                                (i % 7 == 0 ? ",\"m\":{\r\n  \"a\": 1\n}" : "") + "}";
+        writer.append_line(row);
+        std::string line = row;
+        for (char& c : line)
+            if (c == '\n' || c == '\r') c = ' ';
+        expected += line + "\n";
+    }
+    const std::string huge = R"({"id":3001,"text":")" + std::string(300 * 1024, 'y') + "\"}";
+    writer.append_line(huge);  // one line longer than a piece
+    expected += huge + "\n";
+    // Written, not yet synced: only whole lines, in order (what a kill -9 here would leave).
+    const std::string early = file_bytes(path);
+    CHECK(!early.empty());
+    CHECK(early.size() <= expected.size());
+    CHECK(expected.compare(0, early.size(), early) == 0);
+    CHECK(early.back() == '\n');
+    writer.finish();
+    const std::string bytes = file_bytes(path);
+    CHECK(bytes == expected);
+    CHECK(writer.lines() == 3001);
+    CHECK(writer.bytes_on_disk() == bytes.size());
+    CHECK(writer.sha256() == sha256_of(bytes));
+}

@@ -16,7 +16,10 @@ enum class Compression { kNone, kGzip };
 
 // Appends JSON lines to a new archive file and makes them durable on demand.
 // Nothing written counts until sync() returns: only then may the rows behind the lines
-// be deleted. The file is created exclusively (never overwrites) and not world-readable.
+// be deleted. (An uncompressed file may receive lines before that, in 128 KiB pieces, while
+// they are still in the CPU's cache; a kill -9 then leaves lines whose rows are still in the
+// table, as a kill between sync() and the commit always could.) The file is created
+// exclusively (never overwrites) and not world-readable.
 class ArchiveWriter {
   public:
     ArchiveWriter(std::filesystem::path path, Compression compression);

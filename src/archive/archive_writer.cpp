@@ -1,8 +1,8 @@
 #include "ops/archive/archive_writer.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <malloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,7 +21,7 @@ constexpr std::size_t kChunk = 1 << 16;
 // appended, not in one batch-sized write at sync(): a piece is still in the CPU's cache when the
 // hash and the kernel read it, where a 4 MB batch buffer was read back from memory twice.
 // (Measured in docs/BENCHMARKS.md, "Client CPU: ops against psql".)
-constexpr std::size_t kWritePiece = 128 * 1024;
+constexpr std::size_t kWritePiece = std::size_t{128} * 1024;
 
 // Raw CR/LF can only be insignificant JSON whitespace here; memchr finds the rare ones
 // without a byte-by-byte loop over every line.

@@ -122,7 +122,7 @@ TEST_CASE("archive writer: gzip decodes up to every sync, and ends cleanly after
     REQUIRE(synced.size() > 2);
     CHECK(static_cast<unsigned char>(synced[0]) == 0x1f);  // a gzip header: zcat reads it
     CHECK(static_cast<unsigned char>(synced[1]) == 0x8b);
-    CHECK(synced.size() < 2000 * 30);  // compressed
+    CHECK(synced.size() < std::size_t{2000} * 30);  // compressed
     auto decoded = read_back(path);
     CHECK(decoded.lines == lines);
     CHECK(decoded.end == StreamEnd::kTruncated);  // what a kill -9 here would leave
@@ -201,7 +201,8 @@ TEST_CASE("archive writer: a batch larger than a write piece reaches the file in
             if (c == '\n' || c == '\r') c = ' ';
         expected += line + "\n";
     }
-    const std::string huge = R"({"id":3001,"text":")" + std::string(300 * 1024, 'y') + "\"}";
+    const std::string huge =
+        R"({"id":3001,"text":")" + std::string(std::size_t{300} * 1024, 'y') + "\"}";
     writer.append_line(huge);  // one line longer than a piece
     expected += huge + "\n";
     // Written, not yet synced: only whole lines, in order (what a kill -9 here would leave).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "ops/archive/archive_writer.hpp"
@@ -19,11 +20,6 @@ constexpr std::chrono::milliseconds kLockTimeout{100};
 constexpr int kLockTries = 30;
 constexpr std::chrono::milliseconds kRetryPause{300};
 constexpr std::int64_t kFetchRows = 10000;
-// The copy writes and fdatasyncs its file after every fetch: it bounds memory, and it keeps
-// each flush small (about 4 MB, as a row-by-row batch does). Larger flushes (8 fetches,
-// 36 MB) held up the application's WAL fsyncs on the same disk: its p99 went from 18 to
-// 87 ms during a 1M-row archive (bench/partitions/run.sh --app).
-constexpr int kFetchesPerSync = 1;
 // Partitions detached in one transaction: each transaction is one ACCESS EXCLUSIVE wait and
 // one commit during which the application waits, so fewer of them stall it less often; a
 // group short enough that the lock is held for milliseconds.
@@ -212,25 +208,32 @@ std::vector<PartitionStep::Copied> PartitionStep::copy_tables(
     return copies;
 }
 
+// The server renders the next rows while this thread writes the last ones, as COPY streams:
+// one connection keeps the server busy. Each fetch's lines are written back as they come and
+// made durable once, at finish() (the copy counts only then), so that the application's WAL
+// fsyncs do not queue behind a device flush every 10,000 rows.
 PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunContext& run,
                                                 const std::string& table) const {
     Copied copied;
     copied.table = table;
     std::optional<ArchiveWriter> writer;
-    int fetches = 0;
     ReadTransaction tx(session);
     PartitionRepository repo(tx);
     repo.open_copy(table);
+    // The fetch in flight is the transaction's only user; declared after it, so that a
+    // failure here waits for the fetch before the transaction ends.
+    const auto fetch = [&repo] { return repo.fetch(kFetchRows); };
+    std::future<ArchivedBatch> next = std::async(std::launch::async, fetch);
     for (;;) {
-        const ArchivedBatch batch = repo.fetch(kFetchRows);
+        const ArchivedBatch batch = next.get();
         if (batch.size() == 0) break;
+        next = std::async(std::launch::async, fetch);
         if (!writer) {
             copied.file = file_for(table);
             writer.emplace(*copied.file, request_.gzip ? Compression::kGzip : Compression::kNone);
         }
         for (std::size_t i = 0; i < batch.size(); ++i) writer->append_line(batch.json(i));
-        // Bounds what is buffered; the copy is durable only at finish().
-        if (++fetches % kFetchesPerSync == 0) writer->sync();
+        writer->write_back();
         count(copied, batch);
     }
     if (writer) {

@@ -3,9 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <future>
-#include <thread>
 
 #include "ops/archive/archive_writer.hpp"
 #include "ops/core/files.hpp"
@@ -163,7 +161,6 @@ bool PartitionStep::detach(Session& session, const std::vector<AuditPartition>& 
 void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::string>& tables) {
     std::exception_ptr failure;
     std::vector<Copied> copies = copy_tables(env, tables, failure);
-    std::erase_if(copies, [](const Copied& c) { return !c.done; });
     if (!copies.empty() && !with_lock_retries(*env.session, "DROP " + copies.front().table,
                                               [&](PartitionRepository& repo) {
                                                   for (const auto& c : copies) repo.drop(c.table);
@@ -178,33 +175,17 @@ void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::stri
     if (failure) std::rethrow_exception(failure);
 }
 
-// Up to --parallel tables at once, each on its own session (the run's own one included);
-// `failure` holds the first copy that failed.
+// One table after another on the run's session (each copy keeps the server busy on its own;
+// two at once took two cores from the application: docs/SCALE.md); `failure` holds the copy
+// that failed, and the tables after it are not copied.
 std::vector<PartitionStep::Copied> PartitionStep::copy_tables(
-    CommandEnv& env, const std::vector<std::string>& tables, std::exception_ptr& failure) {
-    std::vector<Copied> copies(tables.size());
-    const std::size_t workers =
-        std::max<std::size_t>(1, std::min(request_.parallel, tables.size()));
-    while (sessions_.size() + 1 < workers) sessions_.push_back(env.open_session());
-    std::atomic<std::size_t> next{0};
-    std::vector<std::exception_ptr> errors(workers);
-    const auto work = [&](std::size_t worker, Session& session) {
-        try {
-            for (std::size_t i = next++; i < tables.size(); i = next++)
-                copies[i] = copy_table(session, env.run, tables[i]);
-        } catch (...) {
-            errors[worker] = std::current_exception();
-            next = tables.size();  // the others stop after the table in hand
-        }
-    };
-    {
-        std::vector<std::jthread> threads;
-        for (std::size_t w = 1; w < workers; ++w)
-            threads.emplace_back(work, w, std::ref(*sessions_[w - 1]));
-        work(0, *env.session);
+    CommandEnv& env, const std::vector<std::string>& tables, std::exception_ptr& failure) const {
+    std::vector<Copied> copies;
+    try {
+        for (const auto& table : tables) copies.push_back(copy_table(*env.session, env.run, table));
+    } catch (...) {
+        failure = std::current_exception();
     }
-    for (const auto& e : errors)
-        if (e && !failure) failure = e;
     return copies;
 }
 
@@ -240,7 +221,6 @@ PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunConte
         writer->finish();
         write_manifest(run, copied, *writer);
     }
-    copied.done = true;
     return copied;
 }
 

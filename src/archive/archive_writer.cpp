@@ -110,6 +110,19 @@ void ArchiveWriter::sync() {
     }
 }
 
+void ArchiveWriter::write_back() {
+    check_usable();
+    if (compression_ == Compression::kGzip) {
+        deflate_buffer(Z_NO_FLUSH);
+    } else {
+        write_to_file(pending_);
+    }
+    pending_.clear();
+    // Only a hint to the kernel: a failure to start writeback changes nothing that sync()
+    // does not report.
+    (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 void ArchiveWriter::finish() {
     finished_ = true;
     sync();

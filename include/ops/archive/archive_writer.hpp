@@ -36,6 +36,12 @@ class ArchiveWriter {
     // fdatasync()s the file and, the first time, its folder. Throws RunFailure on I/O errors.
     void sync();
 
+    // Writes what is buffered (gzip: without a flush) and starts the kernel writing it out
+    // (sync_file_range, as PostgreSQL's *_flush_after do), without waiting and without a
+    // device cache flush: a long copy's file reaches the disk as it goes, in small writes,
+    // and is made durable once, by finish(). Throws RunFailure on I/O errors.
+    void write_back();
+
     // Ends the gzip stream and syncs. The writer is unusable afterwards.
     void finish();
 

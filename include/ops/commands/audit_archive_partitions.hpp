@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,7 +30,6 @@ struct PartitionRequest {
     std::filesystem::path data_file;  // the row-by-row file; a partition's file is named after it
     bool gzip = false;
     Options options;
-    std::size_t parallel = 1;  // --parallel: tables copied at once
 };
 
 // The partition-aware part of `ops audit archive` on a partitioned audit_events. A partition
@@ -77,7 +75,6 @@ class PartitionStep {
     };
     struct Copied {
         std::string table;
-        bool done = false;  // file and manifest durable (or the table was empty)
         std::int64_t rows = 0;
         std::optional<std::filesystem::path> file;  // none when the table was empty
         Manifest manifest;
@@ -89,7 +86,7 @@ class PartitionStep {
     bool detach(Session& session, const std::vector<AuditPartition>& group);
     void finish_detached(CommandEnv& env, const std::vector<std::string>& tables);
     std::vector<Copied> copy_tables(CommandEnv& env, const std::vector<std::string>& tables,
-                                    std::exception_ptr& failure);
+                                    std::exception_ptr& failure) const;
     Copied copy_table(Session& session, const RunContext& run, const std::string& table) const;
     void write_manifest(const RunContext& run, Copied& copied, const ArchiveWriter& writer) const;
     static void count(Copied& copied, const ArchivedBatch& batch);
@@ -108,7 +105,6 @@ class PartitionStep {
     std::vector<AuditPartition> whole_;
     std::vector<std::string> leftovers_;
     std::vector<ManifestColumn> columns_;
-    std::vector<std::unique_ptr<Session>> sessions_;  // the copies' other sessions
     // Results.
     std::int64_t archived_ = 0;
     std::map<std::string, std::int64_t> by_channel_;

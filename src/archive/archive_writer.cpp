@@ -37,9 +37,10 @@ void blank_line_breaks(char* begin, char* end) {
 
 // A run's batches are libpq results of a few MB each, freed and allocated again batch after
 // batch. By default glibc hands the freed top of the heap back to the kernel every time and the
-// next batch faults it in again, page by page (a quarter of the client's system time on 1M rows,
-// docs/BENCHMARKS.md). Every archive file is written through a writer, so it says once, before
-// the first batch, to keep freed memory for reuse: a run then holds about its largest batches.
+// next batch faults it in again, page by page (about a third of the client's system time on 1M
+// rows, docs/BENCHMARKS.md). Every archive file is written through a writer, so it says once,
+// before the first batch, to keep freed memory for reuse: a run then holds about its largest
+// batches.
 void keep_freed_memory() {
     static const bool kept = [] {
         mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  // batch buffers from the heap, not mmap

@@ -1,5 +1,6 @@
 #include "ops/db/archived_batch.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -9,6 +10,7 @@ namespace ops {
 namespace {
 
 constexpr pqxx::row::size_type kColumns = 4;
+constexpr std::size_t kMaxReserve = std::size_t{64} << 20;
 
 std::string_view view_of(const pqxx::field& field) { return {field.c_str(), field.size()}; }
 
@@ -45,9 +47,10 @@ ArchivedBatch::ArchivedBatch(const pqxx::result& result) {
         values.channel = append(text_, view_of(*++field));
         values.created_at = append(text_, view_of(*++field));
         values.json = append(text_, view_of(*++field));
-        // Room for the batch at the first row's size, with a margin: most batches grow the
-        // buffer once or not at all.
-        if (rows_.empty()) text_.reserve(text_.size() * result.size() * 5 / 4);
+        // Room for the batch at the first row's size, with a margin (most batches then grow the
+        // buffer once or not at all), but never more than kMaxReserve on one row's say-so.
+        if (rows_.empty())
+            text_.reserve(std::min(kMaxReserve, text_.size() * result.size() * 5 / 4));
         rows_.push_back(values);
     }
 }

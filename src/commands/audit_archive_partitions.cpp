@@ -154,13 +154,16 @@ bool PartitionStep::detach(Session& session, const std::vector<AuditPartition>& 
     });
 }
 
-// Copies, durable files and manifests, then one DROP transaction for the tables copied: a
-// kill before it commits leaves them detached with their rows, and the next run archives
-// them again into files of their own. A failed copy still drops the tables copied before
-// it failed, then reports the failure.
+// Copies, then durable files and manifests, then one DROP transaction for the tables
+// copied: a kill before it commits leaves them detached with their rows, and the next run
+// archives them again into files of their own. The files are made durable after the whole
+// group was copied, so that each one's writeback went on while the next ones were copied
+// (one copy at a time otherwise waits on the disk at every file's end). A failed copy still
+// drops the tables copied before it failed, then reports the failure.
 void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::string>& tables) {
     std::exception_ptr failure;
     std::vector<Copied> copies = copy_tables(env, tables, failure);
+    for (auto& copied : copies) make_durable(env.run, copied);
     if (!copies.empty() && !with_lock_retries(*env.session, "DROP " + copies.front().table,
                                               [&](PartitionRepository& repo) {
                                                   for (const auto& c : copies) repo.drop(c.table);
@@ -182,7 +185,7 @@ std::vector<PartitionStep::Copied> PartitionStep::copy_tables(
     CommandEnv& env, const std::vector<std::string>& tables, std::exception_ptr& failure) const {
     std::vector<Copied> copies;
     try {
-        for (const auto& table : tables) copies.push_back(copy_table(*env.session, env.run, table));
+        for (const auto& table : tables) copies.push_back(copy_table(*env.session, table));
     } catch (...) {
         failure = std::current_exception();
     }
@@ -191,13 +194,12 @@ std::vector<PartitionStep::Copied> PartitionStep::copy_tables(
 
 // The server renders the next rows while this thread writes the last ones, as COPY streams:
 // one connection keeps the server busy. Each fetch's lines are written back as they come and
-// made durable once, at finish() (the copy counts only then), so that the application's WAL
+// made durable once, by make_durable() (the copy counts only then), so that the application's WAL
 // fsyncs do not queue behind a device flush every 10,000 rows.
-PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunContext& run,
-                                                const std::string& table) const {
+PartitionStep::Copied PartitionStep::copy_table(Session& session, const std::string& table) const {
     Copied copied;
     copied.table = table;
-    std::optional<ArchiveWriter> writer;
+    std::unique_ptr<ArchiveWriter>& writer = copied.writer;
     ReadTransaction tx(session);
     PartitionRepository repo(tx);
     repo.open_copy(table);
@@ -211,17 +213,22 @@ PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunConte
         next = std::async(std::launch::async, fetch);
         if (!writer) {
             copied.file = file_for(table);
-            writer.emplace(*copied.file, request_.gzip ? Compression::kGzip : Compression::kNone);
+            writer = std::make_unique<ArchiveWriter>(
+                *copied.file, request_.gzip ? Compression::kGzip : Compression::kNone);
         }
         for (std::size_t i = 0; i < batch.size(); ++i) writer->append_line(batch.json(i));
         writer->write_back();
         copied.tally.add(batch);
     }
-    if (writer) {
-        writer->finish();
-        write_manifest(run, copied, *writer);
-    }
     return copied;
+}
+
+// The file fdatasync'd (finish), then its manifest (an empty table has neither).
+void PartitionStep::make_durable(const RunContext& run, Copied& copied) const {
+    if (!copied.writer) return;
+    copied.writer->finish();
+    write_manifest(run, copied, *copied.writer);
+    copied.writer.reset();
 }
 
 void PartitionStep::write_manifest(const RunContext& run, Copied& copied,

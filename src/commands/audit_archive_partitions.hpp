@@ -7,19 +7,19 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "archive_tally.hpp"
+#include "ops/archive/archive_writer.hpp"
 #include "ops/archive/manifest.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/db/audit_repository.hpp"
 #include "ops/db/partition_repository.hpp"
 
 namespace ops {
-
-class ArchiveWriter;
 
 // What the archive run asks of the partition step.
 struct PartitionRequest {
@@ -78,6 +78,7 @@ class PartitionStep {
         std::string table;
         ArchiveTally tally;
         std::optional<std::filesystem::path> file;  // none when the table was empty
+        std::unique_ptr<ArchiveWriter> writer;      // until the file is durable
         Manifest manifest;
     };
 
@@ -87,7 +88,8 @@ class PartitionStep {
     void finish_detached(CommandEnv& env, const std::vector<std::string>& tables);
     std::vector<Copied> copy_tables(CommandEnv& env, const std::vector<std::string>& tables,
                                     std::exception_ptr& failure) const;
-    Copied copy_table(Session& session, const RunContext& run, const std::string& table) const;
+    Copied copy_table(Session& session, const std::string& table) const;
+    void make_durable(const RunContext& run, Copied& copied) const;
     void write_manifest(const RunContext& run, Copied& copied, const ArchiveWriter& writer) const;
     void record(const Copied& copied);
     bool with_lock_retries(Session& session, const std::string& what,

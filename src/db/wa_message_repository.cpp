@@ -123,7 +123,8 @@ void add_reason_row(const pqxx::row& row, RedriveTally& tally) {
 constexpr const char* kRequeue = R"sql(
     WITH locked AS (
       -- The row locks; SKIP LOCKED: rows others hold stay as they are.
-      SELECT id, tenant_id, error_code, error_message, attempts, failed_at FROM wa_messages
+      SELECT ctid AS locked_ctid, id, tenant_id, error_code, error_message, attempts, failed_at
+      FROM wa_messages
       WHERE {in_scope} AND {reason_taken} AND {not_excluded}
         AND id > :after_id AND id <= :upper
       ORDER BY id LIMIT :limit FOR NO KEY UPDATE SKIP LOCKED),
@@ -131,16 +132,16 @@ constexpr const char* kRequeue = R"sql(
       SELECT (now() AT TIME ZONE :zone)::timestamp(0) AS wall,
              floor(extract(epoch FROM now()))::bigint AS epoch),
     requeued AS (
-      -- status = 'failed' leaves alone a row that changed before we locked it; only rows
-      -- this returns get a job.
+      -- The locked row version itself (by ctid: no index lookup; the lock keeps it the
+      -- current one). status = 'failed' leaves alone a row that changed before we locked it;
+      -- only rows this returns get a job, with the history the update clears.
       UPDATE wa_messages m SET status = 'queued', attempts = 0, error_code = NULL,
         error_message = NULL, failed_at = NULL, updated_at = clock.wall
-      FROM locked, clock WHERE m.id = locked.id AND m.status = 'failed'
-      RETURNING m.id),
+      FROM locked l, clock WHERE m.ctid = l.locked_ctid AND m.status = 'failed'
+      RETURNING l.id, l.tenant_id, l.error_code, l.error_message, l.attempts, l.failed_at),
     numbered AS (
       SELECT n.*, (:uuids::uuid[])[n.k]::text AS uuid FROM (
-        SELECT l.*, row_number() OVER (ORDER BY l.id) AS k
-        FROM locked l JOIN requeued USING (id)) AS n),
+        SELECT r.*, row_number() OVER (ORDER BY r.id) AS k FROM requeued r) AS n),
     jobs_inserted AS (
       INSERT INTO {jobs} (id, queue, payload, attempts, reserved_at, available_at, created_at)
       SELECT (:job_ids::bigint[])[n.k], :queue,

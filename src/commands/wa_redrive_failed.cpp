@@ -179,7 +179,7 @@ void bind_options(CLI::App& app, RedriveOptions& o) {
         "--queue", [&o](const std::string& name) { o.queue = name; },
         "dispatch ->onQueue(NAME) (default: a plain dispatch onto 'default')");
     app.add_option("--rate", o.rate, "let at most N jobs per second become available");
-    app.add_option("--batch-size", o.batch_size, "messages per transaction (default 1000)");
+    app.add_option("--batch-size", o.batch_size, "messages per transaction (default 2000)");
     app.add_option("--parallel", o.parallel,
                    "batches in flight at once, each on its own connection (default 2)");
     app.add_option("--tries", o.tries, "the job class declares $tries = N");

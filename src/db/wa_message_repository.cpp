@@ -132,17 +132,22 @@ constexpr const char* kRequeue = R"sql(
       SELECT (now() AT TIME ZONE :zone)::timestamp(0) AS wall,
              floor(extract(epoch FROM now()))::bigint AS epoch),
     requeued AS (
-      -- The locked row version itself (by ctid: no index lookup; the lock keeps it the
-      -- current one). status = 'failed' leaves alone a row that changed before we locked it;
-      -- only rows this returns get a job, with the history the update clears.
+      -- The locked row versions themselves, by ctid (the lock keeps each the current one): a
+      -- TID scan whatever the batch size, never a join the planner could turn into a scan of
+      -- every failed message. status = 'failed' leaves alone a row that changed before we
+      -- locked it; only rows this returns get a job.
       UPDATE wa_messages m SET status = 'queued', attempts = 0, error_code = NULL,
-        error_message = NULL, failed_at = NULL, updated_at = clock.wall
-      FROM locked l, clock WHERE m.ctid = l.locked_ctid AND m.status = 'failed'
-      RETURNING l.id, l.tenant_id, l.error_code, l.error_message, l.attempts, l.failed_at),
+        error_message = NULL, failed_at = NULL, updated_at = (SELECT wall FROM clock)
+      WHERE m.ctid = ANY (ARRAY(SELECT locked_ctid FROM locked)) AND m.status = 'failed'
+      RETURNING m.id),
     numbered AS (
+      -- Each requeued message with the history the update cleared, its place k in the batch
+      -- and its job's uuid.
       SELECT n.*, (:uuids::uuid[])[n.k]::text AS uuid FROM (
-        SELECT r.*, row_number() OVER (ORDER BY r.id) AS k FROM requeued r) AS n),
+        SELECT l.*, row_number() OVER (ORDER BY l.id) AS k
+        FROM locked l JOIN requeued USING (id)) AS n),
     jobs_inserted AS (
+      -- In k order (sorted before the payloads are built, not after).
       INSERT INTO {jobs} (id, queue, payload, attempts, reserved_at, available_at, created_at)
       SELECT (:job_ids::bigint[])[n.k], :queue,
              :before_uuid || n.uuid || :before_id || n.id || :after_id_text ||
@@ -153,7 +158,7 @@ constexpr const char* kRequeue = R"sql(
                    ELSE :rate_start::bigint + (:first_index::bigint + n.k - 1) / :rate::bigint
               END)::integer,
              clock.epoch::integer
-      FROM numbered n, clock ORDER BY n.id
+      FROM (SELECT * FROM numbered ORDER BY k) AS n, clock
       RETURNING 1),
     events_inserted AS (
       INSERT INTO audit_events (channel, event, actor_type, subject_type, subject_id,
@@ -163,7 +168,7 @@ constexpr const char* kRequeue = R"sql(
                'attempts', n.attempts, 'failed_at', to_char(n.failed_at, :wall_time),
                'run_id', :run_id::text, 'job_uuid', n.uuid),
              clock.wall, clock.wall
-      FROM numbered n, clock ORDER BY n.id
+      FROM (SELECT * FROM numbered ORDER BY k) AS n, clock
       RETURNING 1)
     SELECT error_code, tenant_id, count(*),
            to_char(min(failed_at), :wall_time), to_char(max(failed_at), :wall_time),

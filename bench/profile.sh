@@ -8,10 +8,12 @@
 #              COMMIT durations (the WAL flush) from log_min_duration_statement
 #   explain    auto_explain (ANALYZE, BUFFERS, WAL, nested statements) of every statement;
 #              prints the plan of the median-duration execution of each statement
-#   callgrind  valgrind --tool=callgrind on ops: instructions by library and by function
+#   callgrind  valgrind --tool=callgrind on ops and on psql: instructions by library and by
+#              function, and ops's against psql's (callgrind counts do not depend on the load)
 #   perf       perf record -a (cpu-clock sampling): CPU samples by process, library and symbol
-#   strace     strace -f -c -w on ops: system calls by count and time (fsync, write, poll)
-#   time       no tool: ops and plain alternately --reps times (default 3), then the medians; with
+#   strace     strace -f -c -w on ops and on psql: system calls by count and time (fsync, write, poll)
+#   time       no tool: ops and plain alternately --reps times (default 3), then the medians (wall,
+#              and client CPU of ops against psql's); with
 #              --ops-args/--ops-pgoptions/--plain-pgoptions, an experiment against the same data
 #
 #   bench/profile.sh JOB [--modes stats,explain,callgrind,perf,strace,time] [--reps N] [-v NAME=VALUE]...
@@ -63,6 +65,9 @@ scripts/install-deps.sh valgrind linux-perf strace >/dev/null
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DOPS_BUILD_TESTS=OFF >/dev/null
 cmake --build build-release -j "$(nproc)" --target ops >/dev/null
 ops=${ops_binary:-$root/build-release/ops}
+# psql itself, not Debian's pg_wrapper (a Perl script) in front of it: the client CPU and
+# instructions compared with ops are psql's own.
+pgbin=/usr/lib/postgresql/15/bin
 
 base=$root/build-release/profile
 work=$base/$job
@@ -120,7 +125,7 @@ job_command() {
         echo "$ops --database-url postgresql://postgres@127.0.0.1:$port/run --log-level warn" \
             $(sed "s|@WORKDIR@|$work/out|g" "bench/$job/ops-args.txt") $ops_args
     else
-        echo "psql -X -q -h 127.0.0.1 -p $port -U postgres -d run -v ON_ERROR_STOP=1 -v out=$work/out/plain.jsonl -f $plain_sql"
+        echo "$pgbin/psql -X -q -h 127.0.0.1 -p $port -U postgres -d run -v ON_ERROR_STOP=1 -v out=$work/out/plain.jsonl -f $plain_sql"
     fi
 }
 
@@ -162,6 +167,47 @@ statements() {
         awk '{ d[NR] = $1; t += $1 } END { if (NR) printf "COMMIT: %d, %.0f ms in all, median %.1f ms, max %.1f ms\n", NR, t, d[int((NR + 1) / 2)], d[NR] }'
 }
 
+# Instructions of one callgrind run ($1: ops or plain), by library and by function; keeps
+# the totals (all, and without libcrypto's SHA-256) in $work/instructions.$1 for the comparison.
+callgrind_report() {
+    local tool=$1 out=$work/callgrind-$1.out total
+    total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+    callgrind_annotate --threshold=100 "$out" >"$work/callgrind-$tool.self" 2>/dev/null
+    awk -v total="$total" '/^ *[0-9,]+ .*\[/ { n = $1; gsub(",", "", n); lib = $NF; gsub(/[\[\]]/, "", lib); sub(/.*\//, "", lib); s[lib] += n }
+        END { for (l in s) printf "%d %s\n", s[l], l }' "$work/callgrind-$tool.self" | sort -rn >"$work/callgrind-$tool.libs"
+    awk -v total="$total" '$2 ~ /^libcrypto/ { c += $1 } END { printf "%d %d\n", total, total - c }' \
+        "$work/callgrind-$tool.libs" >"$work/instructions.$tool"
+    echo "$tool instructions: $total (all threads)"
+    echo "by library (self):"
+    awk -v total="$total" '{ printf "  %5.1f%%  %14d  %s\n", 100 * $1 / total, $1, $2 }' "$work/callgrind-$tool.libs" | head -8
+    echo "by function (self, top 15):"
+    awk -v total="$total" '/^ *[0-9,]+ / && !/PROGRAM TOTALS/ { n = $1; gsub(",", "", n); $1 = ""; printf "  %5.1f%% %s\n", 100 * n / total, substr($0, 1, 150) }' \
+        "$work/callgrind-$tool.self" | head -15
+    [ "$tool" = ops ] || return 0
+    echo "by function (inclusive, top 25):"
+    callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null |
+        awk -v total="$total" '/^ *[0-9,]+ / && !/PROGRAM TOTALS/ && !/start_thread/ && !/'"'"'[0-9]/ { n = $1; gsub(",", "", n); $1 = ""; printf "  %5.1f%% %s\n", 100 * n / total, substr($0, 1, 150) }' |
+        head -25
+}
+
+# The issue-17 figure: the client's CPU (or instructions) of ops against psql's for the same
+# lines. $1: callgrind (instructions) or a file prefix of run_once lines (time.ops, time.plain).
+client_comparison() {
+    if [ "$1" = callgrind ]; then
+        read -r ops_all ops_nocrypto <"$work/instructions.ops"
+        read -r plain_all plain_nocrypto <"$work/instructions.plain"
+        awk -v oa="$ops_all" -v on="$ops_nocrypto" -v pa="$plain_all" -v pn="$plain_nocrypto" 'BEGIN {
+            printf "client instructions: ops %d, psql %d (ops/psql %.2f); without libcrypto (SHA-256, which valgrind runs without the SHA extensions): ops %d, psql %d (%.2f)\n",
+                oa, pa, oa / pa, on, pn, on / pn }'
+        return
+    fi
+    for tool in ops plain; do
+        awk '{ print $7 }' "$work/$1.$tool" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }' >"$work/cpu.$tool"
+    done
+    awk -v o="$(cat "$work/cpu.ops")" -v p="$(cat "$work/cpu.plain")" -v n="$(wc -l <"$work/$1.ops")" 'BEGIN {
+        printf "client CPU (user + sys, median of %d): ops %.2f s, psql %.2f s (ops/psql %.2f)\n", n, o, p, (p > 0) ? o / p : 0 }'
+}
+
 for mode in ${modes//,/ }; do
     echo
     echo "## $mode"
@@ -169,10 +215,11 @@ for mode in ${modes//,/ }; do
     stats)
         for tool in ops plain; do
             fresh
-            run_once "$tool" "-c log_min_duration_statement=0"
+            run_once "$tool" "-c log_min_duration_statement=0" | tee "$work/stats.$tool"
             statements "$tool"
             echo
         done
+        client_comparison stats
         ;;
     explain)
         explain="-c auto_explain.log_min_duration=0 -c auto_explain.log_analyze=on -c auto_explain.log_buffers=on -c auto_explain.log_wal=on -c auto_explain.log_nested_statements=on -c auto_explain.log_verbose=off"
@@ -201,21 +248,13 @@ for mode in ${modes//,/ }; do
         done
         ;;
     callgrind)
-        fresh
-        run_once ops "" valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out"
-        total=$(callgrind_annotate "$work/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-        echo "instructions: $total (all threads)"
-        echo "by library (self):"
-        callgrind_annotate --threshold=100 "$work/callgrind.out" >"$work/callgrind.self" 2>/dev/null
-        awk -v total="$total" '/^ *[0-9,]+ .*\[/ { n = $1; gsub(",", "", n); lib = $NF; gsub(/[\[\]]/, "", lib); sub(/.*\//, "", lib); s[lib] += n }
-                END { for (l in s) printf "  %5.1f%%  %s\n", 100 * s[l] / total, l }' "$work/callgrind.self" | sort -rn | head -8
-        echo "by function (self, top 15):"
-        awk -v total="$total" '/^ *[0-9,]+ / && !/PROGRAM TOTALS/ { n = $1; gsub(",", "", n); $1 = ""; printf "  %5.1f%% %s\n", 100 * n / total, substr($0, 1, 150) }' \
-            "$work/callgrind.self" | head -15
-        echo "by function (inclusive, top 25):"
-        callgrind_annotate --inclusive=yes --threshold=100 "$work/callgrind.out" 2>/dev/null |
-            awk -v total="$total" '/^ *[0-9,]+ / && !/PROGRAM TOTALS/ && !/start_thread/ && !/'"'"'[0-9]/ { n = $1; gsub(",", "", n); $1 = ""; printf "  %5.1f%% %s\n", 100 * n / total, substr($0, 1, 150) }' |
-            head -25
+        for tool in ops plain; do
+            fresh
+            run_once "$tool" "" valgrind --tool=callgrind --callgrind-out-file="$work/callgrind-$tool.out"
+            callgrind_report "$tool"
+            echo
+        done
+        client_comparison callgrind
         ;;
     perf)
         counters=$(perf stat -e instructions true 2>&1 || true)
@@ -262,11 +301,15 @@ for mode in ${modes//,/ }; do
             awk '{ print $3 }' "$work/time.$tool" | sort -n | awk -v tool="$tool" '{ a[NR] = $1 }
                 END { printf "%s median wall %.2f s of %d runs\n", tool, (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2, NR }'
         done
+        client_comparison time
         ;;
     strace)
-        fresh
-        run_once ops "" strace -f -c -w -o "$work/strace.txt"
-        head -20 "$work/strace.txt" || true
+        for tool in ops plain; do
+            fresh
+            run_once "$tool" "" strace -f -c -w -o "$work/strace-$tool.txt"
+            head -20 "$work/strace-$tool.txt" || true
+            echo
+        done
         ;;
     *) echo "profile.sh: unknown mode '$mode'" >&2; exit 2 ;;
     esac

@@ -12,8 +12,11 @@
 # runs beside it, and it prints the workload's p50/p99/max latency over the job's run and the
 # lock waits the server logged for it (log_lock_waits, deadlock_timeout = 10ms).
 #
-#   bench/partitions/run.sh [--app] [--rate TPS] [-v events=N] [-v old=N]
+#   bench/partitions/run.sh [--app] [--rate TPS] [--jobs ops-rows,ops,plain] [--ops-args 'ARGS']
+#                           [-v events=N] [-v old=N]
 #
+# --jobs runs only those jobs (ops-rows, the reference of the WAL and time ratios, always runs
+# in the first table); --ops-args appends options to both ops jobs (an experiment: '--parallel 1').
 # OPS_BENCH_BIN: an ops binary to use instead of building build-release/ops.
 # OPS_BENCH_PORT: the suite's cluster port (default 55471).
 set -euo pipefail
@@ -21,12 +24,16 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 app=0
 rate=100
+jobs=ops-rows,ops,plain
+ops_args=""
 vars=()
 args="$*"
 while [ $# -gt 0 ]; do
     case "$1" in
     --app) app=1; shift ;;
     --rate) rate=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
+    --ops-args) ops_args=$2; shift 2 ;;
     -v) vars+=(-v "$2"); shift 2 ;;
     *) echo "bench/partitions/run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -91,9 +98,9 @@ job() {
     case "$1" in
     none) sleep 5 ;;  # the workload alone: its latency on this machine now
     ops) DATABASE_URL="postgresql://postgres@127.0.0.1:$port/run" "$ops" --log-level warn \
-        audit archive --days 90 --dir "$work/out" >"$work/job.out" 2>"$work/job.err" ;;
+        audit archive --days 90 --dir "$work/out" $ops_args >"$work/job.out" 2>"$work/job.err" ;;
     ops-rows) DATABASE_URL="postgresql://postgres@127.0.0.1:$port/run" "$ops" --log-level warn \
-        audit archive --days 90 --row-by-row --dir "$work/out" >"$work/job.out" 2>"$work/job.err" ;;
+        audit archive --days 90 --row-by-row --dir "$work/out" $ops_args >"$work/job.out" 2>"$work/job.err" ;;
     plain) plain_script run >"$work/plain.sql"
         psql_db run -f "$work/plain.sql" >"$work/job.out" 2>"$work/job.err" ;;
     esac || { echo "bench: job $1 failed" >&2; tail -5 "$work/job.err" >&2; exit 1; }
@@ -107,7 +114,9 @@ echo "# $old_rows rows older than 90 days, $parts partitions (pg_partman monthly
 printf '%-9s %9s %8s %10s %7s %8s %11s\n' job rows "time s" "WAL MB" "WAL %" "time x" "size MB after"
 declare -A secs
 rows_wal=0 rows_time=0
+wanted() { [[ ",$jobs," == *,$1,* ]]; }
 for method in ops-rows ops plain; do
+    [ "$method" = ops-rows ] || wanted "$method" || continue
     fresh
     lsn0=$(psql_db run -At -c "SELECT pg_current_wal_lsn()")
     job "$method"
@@ -126,6 +135,7 @@ if [ "$app" = 1 ]; then
     printf '%-9s %8s %8s %8s %8s %8s %10s %12s\n' job "time s" txs "p50 ms" "p99 ms" "max ms" "lock waits" "longest wait"
     secs[none]=5
     for method in none ops plain ops-rows; do
+        [ "$method" = none ] || wanted "$method" || continue
         fresh
         duration=$(awk -v s="${secs[$method]}" 'BEGIN { printf "%d", s * 2 + 6 }')
         rm -f "$work"/pgb.*

@@ -120,27 +120,38 @@ BatchTally tally_of(const ArchivedBatch& batch) {
 }
 
 // The archive's batches for the engine: ranges of ids the selection holds, each deleted in
-// a transaction that commits once its lines are durable in the file.
-class ArchiveJob : public batch::Job<Session, batch::NoTask, BatchTally> {
+// a transaction that commits once its lines are durable in the file. On a partitioned table
+// the ranges go one partition at a time (its created_at range in the statements, so a batch
+// locks only its partition), oldest first; ids restart at each, as a row's id says nothing of
+// its partition. The last pass is unbounded: the DEFAULT partition and any row left behind.
+class ArchiveJob : public batch::Job<Session, CreatedRange, BatchTally> {
   public:
-    ArchiveJob(const ArchivePlan& plan, ArchiveWriter& writer, ReplicaLagGate& gate,
-               ArchiveResult& result)
-        : plan_(plan), writer_(writer), gate_(gate), result_(result) {}
+    ArchiveJob(const ArchivePlan& plan, std::vector<CreatedRange> passes, ArchiveWriter& writer,
+               ReplicaLagGate& gate, ArchiveResult& result)
+        : plan_(plan), passes_(std::move(passes)), writer_(writer), gate_(gate), result_(result) {}
 
-    std::optional<batch::Planned<batch::NoTask>> plan(Session& session,
-                                                      const batch::Next& next) override {
+    // The engine's next.after is the last range's upper, whatever its pass: the position
+    // within the current pass is kept here (plan() is called one at a time).
+    std::optional<batch::Planned<CreatedRange>> plan(Session& session,
+                                                     const batch::Next& next) override {
         ReadTransaction tx(session);
-        const auto range = AuditRepository(tx).next_range(plan_.selection, next.after, next.wanted);
-        if (!range) return std::nullopt;
-        return batch::Planned<batch::NoTask>{{range->after_id, range->upper, range->rows}, {}};
+        for (; pass_ < passes_.size(); ++pass_, after_ = 0) {
+            const auto range =
+                AuditRepository(tx).next_range(within(passes_[pass_]), after_, next.wanted);
+            if (!range) continue;
+            after_ = range->upper;
+            return batch::Planned<CreatedRange>{{range->after_id, range->upper, range->rows},
+                                                passes_[pass_]};
+        }
+        return std::nullopt;
     }
     bool admit(Session& session) override { return gate_.admit(session); }
 
-    BatchTally run(Session& session, const batch::Planned<batch::NoTask>& batch,
+    BatchTally run(Session& session, const batch::Planned<CreatedRange>& batch,
                    batch::Serial& serial) override {
         Work tx(session);
         const ArchivedBatch rows = AuditRepository(tx).take_range(
-            plan_.selection, {batch.range.after, batch.range.upper, batch.range.rows});
+            within(batch.task), {batch.range.after, batch.range.upper, batch.range.rows});
         serial.run([&] {
             for (std::size_t i = 0; i < rows.size(); ++i) writer_.append_line(rows.json(i));
             writer_.sync();
@@ -161,7 +172,16 @@ class ArchiveJob : public batch::Job<Session, batch::NoTask, BatchTally> {
     }
 
   private:
+    AuditSelection within(const CreatedRange& range) const {
+        AuditSelection s = plan_.selection;
+        s.within = range;
+        return s;
+    }
+
     const ArchivePlan& plan_;
+    const std::vector<CreatedRange> passes_;
+    std::size_t pass_ = 0;
+    std::int64_t after_ = 0;
     ArchiveWriter& writer_;
     ReplicaLagGate& gate_;
     ArchiveResult& result_;
@@ -253,8 +273,8 @@ void AuditArchiveCommand::execute(CommandEnv& env) {
     work_started_ = std::chrono::steady_clock::now();
     if (!env.run.is_dry_run()) create_folder(request_.dir);
     make_plan(*env.session, env.run);
-    partitions_.plan(*env.session, {plan_.selection, request_.max_rows, request_.dir, request_.gzip,
-                                    request_.partitions, request_.parallel});
+    partitions_.plan(*env.session, {plan_.selection, request_.max_rows, plan_.data_file,
+                                    request_.gzip, request_.partitions});
     check_replication(*env.session, env.run.is_dry_run());
     if (env.run.is_dry_run() || (plan_.selected == 0 && !partitions_.has_work())) return;
     const std::int64_t whole = archive_partitions(env);
@@ -297,7 +317,7 @@ void AuditArchiveCommand::check_replication(Session& session, bool dry_run) {
     }
     if (plan_.selected == 0) return;
     plan_.preflight = run_archive_preflight(
-        session, {plan_.selected, request_.lag,
+        session, {plan_.selected - partitions_.planned_whole_rows(), request_.lag,
                   request_.batch_size * static_cast<std::int64_t>(request_.parallel),
                   request_.allow_slot_loss});
     enforce_preflight(*plan_.preflight, dry_run);
@@ -307,7 +327,7 @@ void AuditArchiveCommand::check_replication(Session& session, bool dry_run) {
 // every batch ended well.
 void AuditArchiveCommand::archive(CommandEnv& env, std::int64_t taken_whole) {
     ArchiveWriter writer(plan_.data_file, request_.gzip ? Compression::kGzip : Compression::kNone);
-    ArchiveJob job(plan_, writer, gate_, result_);
+    ArchiveJob job(plan_, partitions_.row_by_row_passes(), writer, gate_, result_);
     batch::Config config;
     config.what = "audit archive";
     config.parallel = request_.parallel;

@@ -3,8 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
+#include <future>
 
 #include "ops/archive/archive_writer.hpp"
 #include "ops/core/files.hpp"
@@ -19,11 +18,6 @@ constexpr std::chrono::milliseconds kLockTimeout{100};
 constexpr int kLockTries = 30;
 constexpr std::chrono::milliseconds kRetryPause{300};
 constexpr std::int64_t kFetchRows = 10000;
-// The copy writes and fdatasyncs its file after every fetch: it bounds memory, and it keeps
-// each flush small (about 4 MB, as a row-by-row batch does). Larger flushes (8 fetches,
-// 36 MB) held up the application's WAL fsyncs on the same disk: its p99 went from 18 to
-// 87 ms during a 1M-row archive (bench/partitions/run.sh --app).
-constexpr int kFetchesPerSync = 1;
 // Partitions detached in one transaction: each transaction is one ACCESS EXCLUSIVE wait and
 // one commit during which the application waits, so fewer of them stall it less often; a
 // group short enough that the lock is held for milliseconds.
@@ -138,6 +132,19 @@ std::int64_t PartitionStep::archive(CommandEnv& env, const std::function<bool()>
     return archived_ - before;
 }
 
+std::vector<CreatedRange> PartitionStep::row_by_row_passes() const {
+    std::vector<CreatedRange> passes;
+    if (layout_.by_created_at_range) {
+        for (const auto& [partition, reason] : planned_) {
+            const bool dropped =
+                std::find(dropped_.begin(), dropped_.end(), partition.name) != dropped_.end();
+            if (!partition.is_default && !dropped) passes.push_back(partition.range);
+        }
+    }
+    passes.emplace_back();
+    return passes;
+}
+
 bool PartitionStep::detach(Session& session, const std::vector<AuditPartition>& group) {
     const std::string what =
         "DETACH " + group.front().name +
@@ -154,7 +161,6 @@ bool PartitionStep::detach(Session& session, const std::vector<AuditPartition>& 
 void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::string>& tables) {
     std::exception_ptr failure;
     std::vector<Copied> copies = copy_tables(env, tables, failure);
-    std::erase_if(copies, [](const Copied& c) { return !c.done; });
     if (!copies.empty() && !with_lock_retries(*env.session, "DROP " + copies.front().table,
                                               [&](PartitionRepository& repo) {
                                                   for (const auto& c : copies) repo.drop(c.table);
@@ -169,62 +175,52 @@ void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::stri
     if (failure) std::rethrow_exception(failure);
 }
 
-// Up to --parallel tables at once, each on its own session (the run's own one included);
-// `failure` holds the first copy that failed.
+// One table after another on the run's session (each copy keeps the server busy on its own;
+// two at once took two cores from the application: docs/SCALE.md); `failure` holds the copy
+// that failed, and the tables after it are not copied.
 std::vector<PartitionStep::Copied> PartitionStep::copy_tables(
-    CommandEnv& env, const std::vector<std::string>& tables, std::exception_ptr& failure) {
-    std::vector<Copied> copies(tables.size());
-    const std::size_t workers =
-        std::max<std::size_t>(1, std::min(request_.parallel, tables.size()));
-    while (sessions_.size() + 1 < workers) sessions_.push_back(env.open_session());
-    std::atomic<std::size_t> next{0};
-    std::vector<std::exception_ptr> errors(workers);
-    const auto work = [&](std::size_t worker, Session& session) {
-        try {
-            for (std::size_t i = next++; i < tables.size(); i = next++)
-                copies[i] = copy_table(session, env.run, tables[i]);
-        } catch (...) {
-            errors[worker] = std::current_exception();
-            next = tables.size();  // the others stop after the table in hand
-        }
-    };
-    {
-        std::vector<std::jthread> threads;
-        for (std::size_t w = 1; w < workers; ++w)
-            threads.emplace_back(work, w, std::ref(*sessions_[w - 1]));
-        work(0, *env.session);
+    CommandEnv& env, const std::vector<std::string>& tables, std::exception_ptr& failure) const {
+    std::vector<Copied> copies;
+    try {
+        for (const auto& table : tables) copies.push_back(copy_table(*env.session, env.run, table));
+    } catch (...) {
+        failure = std::current_exception();
     }
-    for (const auto& e : errors)
-        if (e && !failure) failure = e;
     return copies;
 }
 
+// The server renders the next rows while this thread writes the last ones, as COPY streams:
+// one connection keeps the server busy. Each fetch's lines are written back as they come and
+// made durable once, at finish() (the copy counts only then), so that the application's WAL
+// fsyncs do not queue behind a device flush every 10,000 rows.
 PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunContext& run,
                                                 const std::string& table) const {
     Copied copied;
     copied.table = table;
     std::optional<ArchiveWriter> writer;
-    int fetches = 0;
     ReadTransaction tx(session);
     PartitionRepository repo(tx);
     repo.open_copy(table);
+    // The fetch in flight is the transaction's only user; declared after it, so that a
+    // failure here waits for the fetch before the transaction ends.
+    const auto fetch = [&repo] { return repo.fetch(kFetchRows); };
+    std::future<ArchivedBatch> next = std::async(std::launch::async, fetch);
     for (;;) {
-        const ArchivedBatch batch = repo.fetch(kFetchRows);
+        const ArchivedBatch batch = next.get();
         if (batch.size() == 0) break;
+        next = std::async(std::launch::async, fetch);
         if (!writer) {
-            copied.file = file_for(run, table);
+            copied.file = file_for(table);
             writer.emplace(*copied.file, request_.gzip ? Compression::kGzip : Compression::kNone);
         }
         for (std::size_t i = 0; i < batch.size(); ++i) writer->append_line(batch.json(i));
-        // Bounds what is buffered; the copy is durable only at finish().
-        if (++fetches % kFetchesPerSync == 0) writer->sync();
+        writer->write_back();
         count(copied, batch);
     }
     if (writer) {
         writer->finish();
         write_manifest(run, copied, *writer);
     }
-    copied.done = true;
     return copied;
 }
 
@@ -298,12 +294,18 @@ bool PartitionStep::with_lock_retries(Session& session, const std::string& what,
     return false;
 }
 
-std::filesystem::path PartitionStep::file_for(const RunContext& run,
-                                              const std::string& table) const {
-    std::string name = archive_file_name(run.short_run_id(), request_.gzip);
+// <run's file stem>-<table>.jsonl[.gz], beside the run's row-by-row file.
+std::filesystem::path PartitionStep::file_for(const std::string& table) const {
+    std::string name = request_.data_file.filename().string();
     const std::string suffix = request_.gzip ? ".jsonl.gz" : ".jsonl";
     name.insert(name.size() - suffix.size(), "-" + file_part(table));
-    return request_.dir / name;
+    return request_.data_file.parent_path() / name;
+}
+
+std::int64_t PartitionStep::planned_whole_rows() const {
+    std::int64_t rows = 0;
+    for (const auto& p : whole_) rows += p.rows;
+    return rows;
 }
 
 Summary PartitionStep::plan_summary() const {
@@ -328,8 +330,27 @@ void PartitionStep::add_to(Summary& summary, DryRun dry_run) const {
         p["lock_timeouts"] = lock_timeouts_;
         p["longest_lock_wait_ms"] = longest_lock_wait_.count();
         add_totals(summary);
+    } else {
+        add_planned_files(summary);
     }
     summary["partitions"] = p;
+}
+
+// A dry run's would_write: a file and manifest per partition that goes whole or was left
+// detached, and the row-by-row pair only when rows are left for the batches.
+void PartitionStep::add_planned_files(Summary& summary) const {
+    Summary files = Summary::array();
+    const auto add = [&](const std::string& table) {
+        const auto file = file_for(table);
+        files.push_back(file.string());
+        files.push_back(manifest_path_for(file).string());
+    };
+    for (const auto& table : leftovers_) add(table);
+    for (const auto& partition : whole_) add(partition.name);
+    if (summary.value("selected", std::int64_t{0}) > planned_whole_rows()) {
+        for (const auto& file : summary["would_write"]) files.push_back(file);
+    }
+    summary["would_write"] = files;
 }
 
 // This step's rows, channels, dates and files, added to the row-by-row path's.

@@ -33,7 +33,7 @@ std::string describe(const SlotState& slot) {
 // check reports that).
 std::int64_t baseline_rows(Transaction& tx, const std::string& timezone) {
     if (!SchemaRepository(tx).missing_privileges("audit_events", {"SELECT"}).empty()) return 0;
-    const AuditSelection selection{Clock(tx, timezone).days_ago(kBaselineDays), {}};
+    const AuditSelection selection{Clock(tx, timezone).days_ago(kBaselineDays), {}, {}};
     std::int64_t rows = 0;
     for (const auto& channel : AuditRepository(tx).count_by_channel(selection))
         rows += channel.rows;

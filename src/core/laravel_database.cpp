@@ -188,7 +188,15 @@ LaravelDatabase laravel_database(const EnvValues& env, const GetEnv& getenv,
                                                                    {"DB_USERNAME", "user"},
                                                                    {"DB_PASSWORD", "password"}};
     for (const auto& [env_key, libpq_key] : kMapping) {
-        if (const auto value = env_lookup(env, env_key, getenv)) config[libpq_key] = *value;
+        const auto value = env_lookup(env, env_key, getenv);
+        if (!value) continue;
+        if (value->find('\0') != std::string::npos) {
+            throw ConfigError(fmt::format(
+                "{} holds a NUL byte, which a PostgreSQL connection cannot carry; expected "
+                "text without one",
+                env_key));
+        }
+        config[libpq_key] = *value;
     }
     LaravelDatabase out;
     if (const auto url = database_url(env, getenv, version)) {

@@ -11,8 +11,11 @@ namespace {
 
 // The rows a selection matches, named {matches} in the statements below (its parameters bound
 // in bind_selection). Channels travel as one JSON-array parameter: no SQL text is ever built
-// from a name.
+// from a name. The statements are planned with their values (unnamed), so a NULL bound folds
+// away and a given one prunes the partitions outside it.
 constexpr const char* kMatches = R"sql(created_at < :cutoff::timestamp
+      AND (:from::timestamp IS NULL OR created_at >= :from::timestamp)
+      AND (:to::timestamp IS NULL OR created_at < :to::timestamp)
       AND (:channels::json IS NULL
            OR channel IN (SELECT json_array_elements_text(:channels::json))))sql";
 
@@ -23,6 +26,7 @@ std::string expand(std::string_view sql, std::string_view archive_line = {}) {
 
 void bind_selection(Bindings& b, const AuditSelection& selection) {
     b.set("cutoff", selection.cutoff).set("channels", json_filter(selection.channels));
+    b.set("from", selection.within.from).set("to", selection.within.to);
 }
 
 }  // namespace

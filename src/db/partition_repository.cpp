@@ -39,7 +39,9 @@ constexpr const char* kPartitionsSql =
     "  SELECT tableoid, count(*) AS n FROM audit_events WHERE created_at < $1::timestamp"
     "  GROUP BY tableoid) "
     "SELECT name, bound, bound = 'DEFAULT', sub, owned,"
-    "       coalesce(upper::timestamp <= $1::timestamp, false), coalesce(counts.n, 0) "
+    "       coalesce(upper::timestamp <= $1::timestamp, false), coalesce(counts.n, 0),"
+    "       to_char(lower::timestamp, 'YYYY-MM-DD HH24:MI:SS'),"
+    "       to_char(upper::timestamp, 'YYYY-MM-DD HH24:MI:SS') "
     "FROM bounds LEFT JOIN counts ON counts.tableoid = bounds.oid "
     "ORDER BY bound = 'DEFAULT', lower::timestamp NULLS FIRST, name";
 
@@ -66,6 +68,8 @@ PartitionLayout PartitionRepository::layout(const std::string& cutoff) {
         p.owned = row[4].as<bool>();
         p.older = row[5].as<bool>();
         p.rows = row[6].as<std::int64_t>();
+        if (!row[7].is_null()) p.range.from = row[7].as<std::string>();
+        if (!row[8].is_null()) p.range.to = row[8].as<std::string>();
         layout.partitions.push_back(std::move(p));
     }
     return layout;

@@ -169,6 +169,22 @@ TEST_CASE("the dry run lists which partitions go whole and which row by row") {
     CHECK(snapshot(db) == before);
     CHECK(partitions(db).count("audit_events_p2026_01") == 1);
     CHECK(data_files(dir.path()).empty());
+    // It names each file a real run would write: one per whole partition, plus the batches'.
+    const auto& would_write = summary["would_write"];
+    CHECK(would_write.size() == 2 * (5 + 1));
+    const auto named = [&](const std::string& ending) {
+        return std::any_of(would_write.begin(), would_write.end(),
+                           [&](const json& f) { return f.get<std::string>().ends_with(ending); });
+    };
+    CHECK(named("-audit_events_p2026_01.jsonl"));
+    CHECK(named("-audit_events_p2026_05.manifest.json"));
+    CHECK(!named("-audit_events_p2026_06.jsonl"));
+    // Whole partitions write next to no WAL: the estimate counts only the rows that go by row.
+    const auto rows = run_ops(archive_args(dir.path(), {"--dry-run", "--row-by-row"}), db.env());
+    const auto rows_wal = rows.json()["expected_wal_bytes"].get<std::int64_t>();
+    const auto selected = summary["selected"].get<std::int64_t>();
+    CHECK(summary["expected_wal_bytes"].get<std::int64_t>() * selected ==
+          rows_wal * (selected - 5 * 30));
 }
 
 TEST_CASE("whole partitions give the row-by-row path's exact lines, and are dropped") {
@@ -254,6 +270,34 @@ TEST_CASE("not the owner, --channel and --limit go row by row and say why") {
     CHECK(real.json()["archived"] == expected);
     CHECK(real.json()["partitions"]["dropped"].empty());
     CHECK(partitions(db) == before);
+}
+
+TEST_CASE("row-by-row batches touch only their own partition") {
+    TestDatabase db;
+    prepared(db, 20);
+    // SHARE blocks the DELETE's ROW EXCLUSIVE lock, not the planning reads: a batch that
+    // named the March partition would wait on it (then fail at the 5 s lock timeout).
+    pqxx::connection holder(db.url());
+    pqxx::work hold(holder);
+    hold.exec("LOCK TABLE audit_events_p2026_03 IN SHARE MODE");
+    TempDir dir;
+    const auto result = run_ops(
+        archive_args(dir.path(), {"--row-by-row", "--limit", "40", "--batch-size", "7"}), db.env());
+    hold.commit();
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.json()["archived"] == 40);
+    // Oldest partition first: January's and February's rows, March untouched.
+    CHECK(db.count("SELECT count(*) FROM audit_events_p2026_01") == 0);
+    CHECK(db.count("SELECT count(*) FROM audit_events_p2026_02") == 0);
+    CHECK(db.count("SELECT count(*) FROM audit_events_p2026_03") == 20);
+    // The rest goes in a later run, partition by partition, DEFAULT and straddling one too.
+    const auto rest = run_ops(archive_args(dir.path(), {"--row-by-row"}), db.env());
+    INFO(rest.err);
+    REQUIRE(rest.exit_code == 0);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE created_at < '2026-06-15' AND channel "
+                   "<> 'ops'") == 0);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE created_at >= '2026-06-15'") > 0);
 }
 
 TEST_CASE("DETACH waits in short tries behind a reader and goes once it is gone") {

@@ -58,6 +58,10 @@ TEST_CASE("laravel database: other drivers and malformed URLs are configuration 
         database({{"DB_URL", "pgsql://u:p%00ss@h/db"}}),
         Catch::Contains("DB_URL") && Catch::Contains("password") && !Catch::Contains("p%00ss"));
     CHECK_THROWS_AS(database({{"DB_URL", "pgsql://h/db?sslmode=re%00quire"}}), ConfigError);
+    // The same from the env file's own keys (a raw NUL byte in .env), never with the value.
+    CHECK_THROWS_WITH(database({{"DB_PASSWORD", std::string("se\0cret", 7)}}),
+                      Catch::Contains("DB_PASSWORD holds a NUL byte") && !Catch::Contains("cret"));
+    CHECK_THROWS_AS(database({{"DB_HOST", std::string("h\0", 2)}}), ConfigError);
     try {
         database({{"DB_URL", "mysql://root:s3cret@h/db"}});
     } catch (const ConfigError& e) {

@@ -16,7 +16,10 @@ enum class Compression { kNone, kGzip };
 
 // Appends JSON lines to a new archive file and makes them durable on demand.
 // Nothing written counts until sync() returns: only then may the rows behind the lines
-// be deleted. The file is created exclusively (never overwrites) and not world-readable.
+// be deleted. (An uncompressed file may receive lines before that, in 128 KiB pieces, while
+// they are still in the CPU's cache; a kill -9 then leaves lines whose rows are still in the
+// table, as a kill between sync() and the commit always could.) The file is created
+// exclusively (never overwrites) and not world-readable.
 class ArchiveWriter {
   public:
     ArchiveWriter(std::filesystem::path path, Compression compression);
@@ -32,6 +35,12 @@ class ArchiveWriter {
     // Writes what is buffered (gzip: a sync flush, so the file decodes up to here), then
     // fdatasync()s the file and, the first time, its folder. Throws RunFailure on I/O errors.
     void sync();
+
+    // Writes what is buffered (gzip: without a flush) and starts the kernel writing it out
+    // (sync_file_range, as PostgreSQL's *_flush_after do), without waiting and without a
+    // device cache flush: a long copy's file reaches the disk as it goes, in small writes,
+    // and is made durable once, by finish(). Throws RunFailure on I/O errors.
+    void write_back();
 
     // Ends the gzip stream and syncs. The writer is unusable afterwards.
     void finish();

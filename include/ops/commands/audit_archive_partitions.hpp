@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,10 +27,9 @@ struct PartitionRequest {
     };
     AuditSelection selection;
     std::optional<std::int64_t> max_rows;  // --limit
-    std::filesystem::path dir;
+    std::filesystem::path data_file;  // the row-by-row file; a partition's file is named after it
     bool gzip = false;
     Options options;
-    std::size_t parallel = 1;  // --parallel: tables copied at once
 };
 
 // The partition-aware part of `ops audit archive` on a partitioned audit_events. A partition
@@ -57,6 +55,14 @@ class PartitionStep {
     // partitions (leftovers' rows count in the summary, but were not among those selected).
     std::int64_t archive(CommandEnv& env, const std::function<bool()>& stop);
 
+    // The created_at ranges the row-by-row batches then take one after another: each partition
+    // still attached that holds old rows, oldest first, then one unbounded pass (the DEFAULT
+    // partition, rows that arrived meanwhile); just that pass for a table that is not
+    // partitioned by range on created_at. Called after archive().
+    std::vector<CreatedRange> row_by_row_passes() const;
+    // The rows planned to go whole: they write next to no WAL (for the replication preflight).
+    std::int64_t planned_whole_rows() const;
+
     bool changed_data() const { return archived_ > 0 || !dropped_.empty(); }
     // Adds "partitions" to the run's summary, and (real runs) this step's rows and files to
     // its totals. Nothing for a table that is not partitioned.
@@ -69,7 +75,6 @@ class PartitionStep {
     };
     struct Copied {
         std::string table;
-        bool done = false;  // file and manifest durable (or the table was empty)
         std::int64_t rows = 0;
         std::optional<std::filesystem::path> file;  // none when the table was empty
         Manifest manifest;
@@ -81,16 +86,17 @@ class PartitionStep {
     bool detach(Session& session, const std::vector<AuditPartition>& group);
     void finish_detached(CommandEnv& env, const std::vector<std::string>& tables);
     std::vector<Copied> copy_tables(CommandEnv& env, const std::vector<std::string>& tables,
-                                    std::exception_ptr& failure);
+                                    std::exception_ptr& failure) const;
     Copied copy_table(Session& session, const RunContext& run, const std::string& table) const;
     void write_manifest(const RunContext& run, Copied& copied, const ArchiveWriter& writer) const;
     static void count(Copied& copied, const ArchivedBatch& batch);
     void record(Copied copied);
     bool with_lock_retries(Session& session, const std::string& what,
                            const std::function<void(PartitionRepository&)>& action);
-    std::filesystem::path file_for(const RunContext& run, const std::string& table) const;
+    std::filesystem::path file_for(const std::string& table) const;
     Summary plan_summary() const;
     void add_totals(Summary& summary) const;
+    void add_planned_files(Summary& summary) const;
 
     PartitionRequest request_;
     PartitionLayout layout_;
@@ -99,7 +105,6 @@ class PartitionStep {
     std::vector<AuditPartition> whole_;
     std::vector<std::string> leftovers_;
     std::vector<ManifestColumn> columns_;
-    std::vector<std::unique_ptr<Session>> sessions_;  // the copies' other sessions
     // Results.
     std::int64_t archived_ = 0;
     std::map<std::string, std::int64_t> by_channel_;

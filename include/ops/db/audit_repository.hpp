@@ -7,15 +7,24 @@
 #include <string_view>
 #include <vector>
 
+#include "ops/db/archived_batch.hpp"
 #include "ops/db/session.hpp"
 
 namespace ops {
 
+// One partition's created_at range [from, to), either end open: a batch's statements that
+// carry it touch (and lock) only the partitions it overlaps.
+struct CreatedRange {
+    std::optional<std::string> from;  // "YYYY-MM-DD HH:MM:SS" (inclusive); none: unbounded
+    std::optional<std::string> to;    // exclusive; none: unbounded
+};
+
 // Which audit events a run selects: created before `cutoff` (NULL created_at never is),
-// in one of `channels` (all when empty).
+// in one of `channels` (all when empty), within `within` (one partition's pass).
 struct AuditSelection {
     std::string cutoff;  // "YYYY-MM-DD HH:MM:SS", naive wall time in the application's zone
     std::vector<std::string> channels;
+    CreatedRange within;
 };
 
 struct IdRange {
@@ -29,27 +38,6 @@ struct ChannelCount {
     std::int64_t rows = 0;
     std::string oldest;  // created_at
     std::string newest;
-};
-
-// One batch taken out of the table: rows already deleted in the open transaction,
-// each with its full JSON line. Views point into the result the batch owns.
-class ArchivedBatch {
-  public:
-    explicit ArchivedBatch(const pqxx::result& rows) : rows_(rows) {}
-    std::size_t size() const { return rows_.size(); }
-    std::int64_t id(std::size_t i) const {
-        return rows_[static_cast<int>(i)][0].as<std::int64_t>();
-    }
-    std::string_view channel(std::size_t i) const { return view(i, 1); }
-    std::string_view created_at(std::size_t i) const { return view(i, 2); }
-    std::string_view json(std::size_t i) const { return view(i, 3); }
-
-  private:
-    std::string_view view(std::size_t i, int column) const {
-        const auto field = rows_[static_cast<int>(i)][column];
-        return {field.c_str(), field.size()};
-    }
-    pqxx::result rows_;
 };
 
 // The member archive adds to a line whose json/jsonb columns hold JSON null (format 2;

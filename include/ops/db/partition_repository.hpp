@@ -22,6 +22,7 @@ struct AuditPartition {
     bool owned = false;            // the current role may DETACH and DROP it (owner or member)
     bool older = false;            // its upper bound is at or before the cutoff
     std::int64_t rows = 0;         // rows with created_at before the cutoff (all, when older)
+    CreatedRange range;            // its bound (MINVALUE/MAXVALUE: open); none for DEFAULT
 };
 
 // audit_events' partitioning, or `partitioned == false` for a plain table.

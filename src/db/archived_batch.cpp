@@ -1,0 +1,58 @@
+#include "ops/db/archived_batch.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include "ops/core/errors.hpp"
+
+namespace ops {
+namespace {
+
+constexpr pqxx::row::size_type kColumns = 4;
+constexpr std::size_t kMaxReserve = std::size_t{64} << 20;
+
+std::string_view view_of(const pqxx::field& field) { return {field.c_str(), field.size()}; }
+
+std::uint32_t append(std::string& text, std::string_view value) {
+    text.append(value);
+    return static_cast<std::uint32_t>(value.size());
+}
+
+}  // namespace
+
+std::int64_t parse_row_id(std::string_view text) {
+    std::int64_t id = 0;
+    const char* end = text.data() + text.size();
+    const auto [at, error] = std::from_chars(text.data(), end, id);
+    if (error != std::errc() || at != end || text.empty()) {
+        throw RunFailure("an archived row's id is not an integer: '" + std::string(text) + "'");
+    }
+    return id;
+}
+
+// One row iterator for the whole result and one field iterator a row, walked across its
+// columns: the fewest libpqxx objects (and shared-pointer copies) that reach every value.
+ArchivedBatch::ArchivedBatch(const pqxx::result& result) {
+    if (result.columns() != kColumns && !result.empty()) {
+        throw RunFailure("an archived batch has " + std::to_string(result.columns()) +
+                         " columns, not id, channel, created_at and the line");
+    }
+    rows_.reserve(result.size());
+    for (const auto& row : result) {
+        auto field = row.begin();
+        Row values;
+        values.id = parse_row_id(view_of(*field));
+        values.start = text_.size();
+        values.channel = append(text_, view_of(*++field));
+        values.created_at = append(text_, view_of(*++field));
+        values.json = append(text_, view_of(*++field));
+        // Room for the batch at the first row's size, with a margin (most batches then grow the
+        // buffer once or not at all), but never more than kMaxReserve on one row's say-so.
+        if (rows_.empty())
+            text_.reserve(std::min(kMaxReserve, text_.size() * result.size() * 5 / 4));
+        rows_.push_back(values);
+    }
+}
+
+}  // namespace ops

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "archive_tally.hpp"
 #include "ops/archive/archive_writer.hpp"
 #include "ops/batch/sessions.hpp"
 #include "ops/commands/audit_archive.hpp"
@@ -94,29 +95,10 @@ void create_folder(const std::filesystem::path& dir) {
     fs::permissions(dir, kFolderPerms, ec);
 }
 
-// What one committed batch adds to the result, computed on its worker.
-struct BatchTally {
-    std::int64_t rows = 0;
-    std::map<std::string, std::int64_t> by_channel;
-    std::optional<std::int64_t> first_id, last_id;
-    std::optional<std::string> oldest, newest;
-};
-
 template <class T>
 void widen(std::optional<T>& low, std::optional<T>& high, const T& value) {
     if (!low || value < *low) low = value;
     if (!high || value > *high) high = value;
-}
-
-BatchTally tally_of(const ArchivedBatch& batch) {
-    BatchTally tally;
-    tally.rows = static_cast<std::int64_t>(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        ++tally.by_channel[std::string(batch.channel(i))];
-        widen(tally.first_id, tally.last_id, batch.id(i));
-        widen(tally.oldest, tally.newest, std::string(batch.created_at(i)));
-    }
-    return tally;
 }
 
 // The archive's batches for the engine: ranges of ids the selection holds, each deleted in
@@ -124,7 +106,7 @@ BatchTally tally_of(const ArchivedBatch& batch) {
 // the ranges go one partition at a time (its created_at range in the statements, so a batch
 // locks only its partition), oldest first; ids restart at each, as a row's id says nothing of
 // its partition. The last pass is unbounded: the DEFAULT partition and any row left behind.
-class ArchiveJob : public batch::Job<Session, CreatedRange, BatchTally> {
+class ArchiveJob : public batch::Job<Session, CreatedRange, ArchiveTally> {
   public:
     ArchiveJob(const ArchivePlan& plan, std::vector<CreatedRange> passes, ArchiveWriter& writer,
                ReplicaLagGate& gate, ArchiveResult& result)
@@ -147,8 +129,8 @@ class ArchiveJob : public batch::Job<Session, CreatedRange, BatchTally> {
     }
     bool admit(Session& session) override { return gate_.admit(session); }
 
-    BatchTally run(Session& session, const batch::Planned<CreatedRange>& batch,
-                   batch::Serial& serial) override {
+    ArchiveTally run(Session& session, const batch::Planned<CreatedRange>& batch,
+                     batch::Serial& serial) override {
         Work tx(session);
         const ArchivedBatch rows = AuditRepository(tx).take_range(
             within(batch.task), {batch.range.after, batch.range.upper, batch.range.rows});
@@ -157,10 +139,12 @@ class ArchiveJob : public batch::Job<Session, CreatedRange, BatchTally> {
             writer_.sync();
         });
         tx.commit();
-        return tally_of(rows);
+        ArchiveTally tally;  // on the worker: the caller's thread only folds
+        tally.add(rows);
+        return tally;
     }
 
-    std::int64_t fold(BatchTally&& tally) override {
+    std::int64_t fold(ArchiveTally&& tally) override {
         result_.deleted += tally.rows;
         for (const auto& [channel, rows] : tally.by_channel) result_.by_channel[channel] += rows;
         if (tally.rows == 0) return 0;

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "audit_archive_partitions.hpp"
 #include "ops/archive/manifest.hpp"
 #include "ops/batch/engine.hpp"
 #include "ops/batch/replica_lag_gate.hpp"
-#include "ops/commands/audit_archive_partitions.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/commands/replication_preflight.hpp"
 #include "ops/db/audit_repository.hpp"

@@ -1,4 +1,4 @@
-#include "ops/commands/audit_archive_partitions.hpp"
+#include "audit_archive_partitions.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -113,7 +113,7 @@ std::int64_t PartitionStep::archive(CommandEnv& env, const std::function<bool()>
         finish_detached(env, slice(leftovers_, first, kDetachGroup));
     }
     // Leftover rows were out of the table when the run planned: not part of what it selected.
-    const std::int64_t before = archived_;
+    const std::int64_t before = whole_tally_.rows;
     for (std::size_t first = 0; first < whole_.size(); first += kDetachGroup) {
         if (stop()) break;
         const auto group = slice(whole_, first, kDetachGroup);
@@ -129,7 +129,7 @@ std::int64_t PartitionStep::archive(CommandEnv& env, const std::function<bool()>
         // out of the table already.
         finish_detached(env, tables);
     }
-    return archived_ - before;
+    return whole_tally_.rows - before;
 }
 
 std::vector<CreatedRange> PartitionStep::row_by_row_passes() const {
@@ -171,7 +171,7 @@ void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::stri
                              " ms); its rows are archived, and it is still detached",
                          "run again: the next run archives it again and drops it");
     }
-    for (auto& c : copies) record(std::move(c));
+    for (const auto& c : copies) record(c);
     if (failure) std::rethrow_exception(failure);
 }
 
@@ -215,7 +215,7 @@ PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunConte
         }
         for (std::size_t i = 0; i < batch.size(); ++i) writer->append_line(batch.json(i));
         writer->write_back();
-        count(copied, batch);
+        copied.tally.add(batch);
     }
     if (writer) {
         writer->finish();
@@ -224,23 +224,13 @@ PartitionStep::Copied PartitionStep::copy_table(Session& session, const RunConte
     return copied;
 }
 
-void PartitionStep::count(Copied& copied, const ArchivedBatch& batch) {
-    Manifest& m = copied.manifest;
-    copied.rows += static_cast<std::int64_t>(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        ++copied.by_channel[std::string(batch.channel(i))];
-        const std::int64_t id = batch.id(i);
-        if (!m.first_id || id < *m.first_id) m.first_id = id;
-        if (!m.last_id || id > *m.last_id) m.last_id = id;
-        const std::string created(batch.created_at(i));
-        if (!m.oldest_created_at || created < *m.oldest_created_at) m.oldest_created_at = created;
-        if (!m.newest_created_at || created > *m.newest_created_at) m.newest_created_at = created;
-    }
-}
-
 void PartitionStep::write_manifest(const RunContext& run, Copied& copied,
                                    const ArchiveWriter& writer) const {
     Manifest& m = copied.manifest;
+    m.first_id = copied.tally.first_id;
+    m.last_id = copied.tally.last_id;
+    m.oldest_created_at = copied.tally.oldest;
+    m.newest_created_at = copied.tally.newest;
     m.data_file = writer.path().filename().string();
     m.run_id = run.run_id;
     m.compression = request_.gzip ? "gzip" : "none";
@@ -255,7 +245,7 @@ void PartitionStep::write_manifest(const RunContext& run, Copied& copied,
 }
 
 // A dropped table's rows, channels, dates and file, in this step's totals.
-void PartitionStep::record(Copied copied) {
+void PartitionStep::record(const Copied& copied) {
     const Manifest& m = copied.manifest;
     if (copied.file) {
         files_.push_back({{"path", copied.file->string()},
@@ -263,14 +253,9 @@ void PartitionStep::record(Copied copied) {
                           {"bytes", m.bytes},
                           {"sha256", m.sha256}});
     }
-    if (m.oldest_created_at && (!oldest_ || *m.oldest_created_at < *oldest_))
-        oldest_ = m.oldest_created_at;
-    if (m.newest_created_at && (!newest_ || *m.newest_created_at > *newest_))
-        newest_ = m.newest_created_at;
-    for (const auto& [channel, rows] : copied.by_channel) by_channel_[channel] += rows;
-    archived_ += copied.rows;
+    whole_tally_.add(copied.tally);
     dropped_.push_back(copied.table);
-    spdlog::info("{}: {} rows archived whole, table dropped", copied.table, copied.rows);
+    spdlog::info("{}: {} rows archived whole, table dropped", copied.table, copied.tally.rows);
 }
 
 // Runs `action` in its own transaction under kLockTimeout; on a lock timeout (55P03) waits
@@ -324,7 +309,7 @@ void PartitionStep::add_to(Summary& summary, DryRun dry_run) const {
     if (!layout_.partitioned) return;
     Summary p = plan_summary();
     if (dry_run == DryRun::kNo) {
-        p["archived_whole"] = archived_;
+        p["archived_whole"] = whole_tally_.rows;
         p["dropped"] = dropped_;
         p["not_detached"] = not_detached_;
         p["lock_timeouts"] = lock_timeouts_;
@@ -355,10 +340,10 @@ void PartitionStep::add_planned_files(Summary& summary) const {
 
 // This step's rows, channels, dates and files, added to the row-by-row path's.
 void PartitionStep::add_totals(Summary& summary) const {
-    if (archived_ == 0 && files_.empty()) return;
+    if (whole_tally_.rows == 0 && files_.empty()) return;
     for (const char* key : {"archived", "deleted"})
-        summary[key] = summary.value(key, std::int64_t{0}) + archived_;
-    for (const auto& [channel, rows] : by_channel_)
+        summary[key] = summary.value(key, std::int64_t{0}) + whole_tally_.rows;
+    for (const auto& [channel, rows] : whole_tally_.by_channel)
         summary["by_channel"][channel] =
             summary["by_channel"].value(channel, std::int64_t{0}) + rows;
     const auto widen = [&](const char* key, const std::optional<std::string>& mine, bool lower) {
@@ -368,8 +353,8 @@ void PartitionStep::add_totals(Summary& summary) const {
             (lower ? *mine < current.get<std::string>() : *mine > current.get<std::string>()))
             summary[key] = *mine;
     };
-    widen("oldest_created_at", oldest_, true);
-    widen("newest_created_at", newest_, false);
+    widen("oldest_created_at", whole_tally_.oldest, true);
+    widen("newest_created_at", whole_tally_.newest, false);
     for (const auto& file : files_) summary["files"].push_back(file);
 }
 

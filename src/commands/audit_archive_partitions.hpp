@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "archive_tally.hpp"
 #include "ops/archive/manifest.hpp"
 #include "ops/commands/command.hpp"
 #include "ops/db/audit_repository.hpp"
@@ -63,7 +64,7 @@ class PartitionStep {
     // The rows planned to go whole: they write next to no WAL (for the replication preflight).
     std::int64_t planned_whole_rows() const;
 
-    bool changed_data() const { return archived_ > 0 || !dropped_.empty(); }
+    bool changed_data() const { return whole_tally_.rows > 0 || !dropped_.empty(); }
     // Adds "partitions" to the run's summary, and (real runs) this step's rows and files to
     // its totals. Nothing for a table that is not partitioned.
     void add_to(Summary& summary, DryRun dry_run) const;
@@ -75,10 +76,9 @@ class PartitionStep {
     };
     struct Copied {
         std::string table;
-        std::int64_t rows = 0;
+        ArchiveTally tally;
         std::optional<std::filesystem::path> file;  // none when the table was empty
         Manifest manifest;
-        std::map<std::string, std::int64_t> by_channel;
     };
 
     void decide(const PartitionLayout& layout);
@@ -89,8 +89,7 @@ class PartitionStep {
                                     std::exception_ptr& failure) const;
     Copied copy_table(Session& session, const RunContext& run, const std::string& table) const;
     void write_manifest(const RunContext& run, Copied& copied, const ArchiveWriter& writer) const;
-    static void count(Copied& copied, const ArchivedBatch& batch);
-    void record(Copied copied);
+    void record(const Copied& copied);
     bool with_lock_retries(Session& session, const std::string& what,
                            const std::function<void(PartitionRepository&)>& action);
     std::filesystem::path file_for(const std::string& table) const;
@@ -106,9 +105,7 @@ class PartitionStep {
     std::vector<std::string> leftovers_;
     std::vector<ManifestColumn> columns_;
     // Results.
-    std::int64_t archived_ = 0;
-    std::map<std::string, std::int64_t> by_channel_;
-    std::optional<std::string> oldest_, newest_;
+    ArchiveTally whole_tally_;  // the tables dropped
     std::vector<std::string> dropped_;
     std::vector<std::string> not_detached_;
     Summary files_ = Summary::array();

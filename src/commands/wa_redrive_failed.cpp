@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <regex>
 #include <set>
 
@@ -178,7 +179,7 @@ void bind_options(CLI::App& app, RedriveOptions& o) {
         "--queue", [&o](const std::string& name) { o.queue = name; },
         "dispatch ->onQueue(NAME) (default: a plain dispatch onto 'default')");
     app.add_option("--rate", o.rate, "let at most N jobs per second become available");
-    app.add_option("--batch-size", o.batch_size, "messages per transaction (default 1000)");
+    app.add_option("--batch-size", o.batch_size, "messages per transaction (default 2000)");
     app.add_option("--parallel", o.parallel,
                    "batches in flight at once, each on its own connection (default 2)");
     app.add_option("--tries", o.tries, "the job class declares $tries = N");
@@ -231,13 +232,40 @@ JobClassProperties parse_properties(const RedriveOptions& o) {
     return properties;
 }
 
+void widen(std::optional<std::string>& low, std::optional<std::string>& high,
+           const std::string& value) {
+    if (!low || value < *low) low = value;
+    if (!high || value > *high) high = value;
+}
+
 // What one batch committed, as the worker hands it to the caller's thread.
 struct RedriveBatch {
-    std::vector<LockedMessage> requeued;  // the locked messages the batch requeued
+    std::vector<RequeuedGroup> requeued;  // the messages the batch requeued, grouped
+    std::int64_t redriven = 0;
     std::int64_t jobs_inserted = 0;
     std::int64_t audit_events = 0;
     std::int64_t first_index = 0;  // the --rate index of the batch's first job
 };
+
+// The Redis path's locked messages as the database path reports them: the requeued ones,
+// grouped by reason and tenant.
+std::vector<RequeuedGroup> grouped(const std::vector<LockedMessage>& locked) {
+    std::map<std::pair<std::optional<std::string>, std::int64_t>, RequeuedGroup> groups;
+    for (const auto& message : locked) {
+        if (!message.requeued) continue;
+        RequeuedGroup& group = groups[{message.error_code, message.tenant_id}];
+        group.error_code = message.error_code;
+        group.tenant_id = message.tenant_id;
+        ++group.messages;
+        if (message.failed_at) {
+            widen(group.oldest_failed_at, group.newest_failed_at, *message.failed_at);
+        }
+    }
+    std::vector<RequeuedGroup> out;
+    out.reserve(groups.size());
+    for (auto& [key, group] : groups) out.push_back(std::move(group));
+    return out;
+}
 
 // The jobs of one planned range: fresh uuids, the reserved ids, and the --rate indices from
 // `first_index` (the messages planned before the range), so that no two batches share one.
@@ -250,14 +278,27 @@ JobBatch job_batch(const RedriveRequest& request, const RedrivePlan& plan, std::
                     payload.has_created_at()
                         ? std::optional<std::string>(payload.after_created_at())
                         : std::nullopt};
-    jobs.uuids.reserve(static_cast<std::size_t>(rows));
-    for (std::int64_t i = 0; i < rows; ++i) jobs.uuids.push_back(new_uuid_v4());
+    // One random draw for the batch: a draw per uuid cost most of the client's CPU.
+    if (!plan.redis) jobs.uuids = new_uuids_v4(static_cast<std::size_t>(rows));
     jobs.job_ids = std::move(job_ids);
     jobs.rate = request.rate;
     jobs.rate_start = plan.rate_start.value_or(0);
     jobs.first_index = first_index;
     return jobs;
 }
+
+// Batches planned ahead: one read plans up to this many (and this many messages at most)
+// and reserves their job ids, so a batch rarely waits for a planning transaction. A message
+// that fails during the run inside a range already planned, beyond the range's planned
+// rows, is left for the next run (as it would be for a range planned just before its batch).
+constexpr std::int64_t kPlanAheadBatches = 8;
+constexpr std::int64_t kPlanAheadMessages = 10000;
+
+// A range planned ahead, with its jobs' ids.
+struct RangeAhead {
+    RedriveRange range;
+    std::vector<std::int64_t> job_ids;
+};
 
 // The redrive's batches for the engine: ranges of the selected messages' ids, each locked,
 // requeued and audited in one transaction.
@@ -267,22 +308,18 @@ class RedriveJob : public batch::Job<Session, JobBatch, RedriveBatch> {
                ReplicaLagGate& gate, RedriveResult& result)
         : request_(request), plan_(plan), run_(run), gate_(gate), result_(result) {}
 
-    // One short transaction, so that it too runs with the run's timeouts through a pooler.
+    // The engine calls this one at a time, in range order: the ranges ahead need no lock.
     std::optional<batch::Planned<JobBatch>> plan(Session& session,
                                                  const batch::Next& next) override {
-        Work tx(session);
-        WaMessageRepository messages(tx, plan_.queue.table);
-        const auto range =
-            messages.next_range(plan_.selection, next.after, *plan_.tally.last_id, next.wanted);
-        if (!range) return std::nullopt;
-        std::vector<std::int64_t> ids =
-            plan_.redis ? std::vector<std::int64_t>{}
-                        : messages.reserve_job_ids(plan_.jobs_id_sequence, range->rows);
-        tx.commit();
+        if (!ahead_fits(next)) plan_ahead(session, next);
+        if (ahead_.empty()) return std::nullopt;
+        RangeAhead front = std::move(ahead_.front());
+        ahead_.pop_front();
+        const RedriveRange& range = front.range;
         // Built here, while the other sessions' batches run, not in the batch's transaction.
         return batch::Planned<JobBatch>{
-            {range->after_id, range->upper, range->rows},
-            job_batch(request_, plan_, range->rows, next.planned, std::move(ids))};
+            {range.after_id, range.upper, range.rows},
+            job_batch(request_, plan_, range.rows, next.planned, std::move(front.job_ids))};
     }
     bool admit(Session& session) override { return gate_.admit(session); }
     RedriveBatch run(Session& session, const batch::Planned<JobBatch>& batch,
@@ -290,12 +327,47 @@ class RedriveJob : public batch::Job<Session, JobBatch, RedriveBatch> {
     std::int64_t fold(RedriveBatch&& batch) override;
 
   private:
+    bool ahead_fits(const batch::Next& next) const {
+        return !ahead_.empty() && ahead_.front().range.after_id == next.after &&
+               ahead_.front().range.rows <= next.wanted;
+    }
+    void plan_ahead(Session& session, const batch::Next& next);
+
     const RedriveRequest& request_;
     const RedrivePlan& plan_;
     const RunContext& run_;
     ReplicaLagGate& gate_;
     RedriveResult& result_;
+    std::deque<RangeAhead> ahead_;
 };
+
+// One short transaction, so that it too runs with the run's timeouts through a pooler.
+void RedriveJob::plan_ahead(Session& session, const batch::Next& next) {
+    const std::int64_t size = request_.batch_size;
+    std::int64_t rows =
+        size * std::clamp<std::int64_t>(kPlanAheadMessages / size, 1, kPlanAheadBatches);
+    if (plan_.selection.limit) rows = std::min(rows, *plan_.selection.limit - next.planned);
+    rows = std::max(rows, next.wanted);
+    Work tx(session);
+    WaMessageRepository messages(tx, plan_.queue.table);
+    const auto ranges = messages.next_ranges(plan_.selection, next.after, *plan_.tally.last_id,
+                                             std::min(size, next.wanted), rows);
+    std::int64_t total = 0;
+    for (const auto& range : ranges) total += range.rows;
+    std::vector<std::int64_t> ids;
+    if (!plan_.redis && total > 0) ids = messages.reserve_job_ids(plan_.jobs_id_sequence, total);
+    tx.commit();
+    ahead_.clear();
+    auto id = ids.begin();
+    for (const auto& range : ranges) {
+        RangeAhead planned{range, {}};
+        if (!plan_.redis) {
+            planned.job_ids.assign(id, id + range.rows);
+            id += range.rows;
+        }
+        ahead_.push_back(std::move(planned));
+    }
+}
 
 // Locks, requeues and audits one planned range in one transaction, and commits it.
 RedriveBatch RedriveJob::run(Session& session, const batch::Planned<JobBatch>& batch,
@@ -310,6 +382,7 @@ RedriveBatch RedriveJob::run(Session& session, const batch::Planned<JobBatch>& b
     if (plan_.redis) {
         pushes = plan_.redis->requeue(tx, plan_.selection, {range.after, range.upper, range.rows},
                                       *plan_.payload, batch.task, audit, run_.timezone, requeued);
+        requeued.groups = grouped(requeued.locked);
     } else {
         requeued = messages.requeue_batch(plan_.selection, {range.after, range.upper, range.rows},
                                           batch.task, audit, run_.timezone);
@@ -318,10 +391,9 @@ RedriveBatch RedriveJob::run(Session& session, const batch::Planned<JobBatch>& b
     done.first_index = batch.task.first_index;
     done.jobs_inserted = requeued.jobs_inserted;
     done.audit_events = requeued.audit_events;
-    for (auto& message : requeued.locked) {
-        if (message.requeued) done.requeued.push_back(std::move(message));
-    }
-    const auto count = static_cast<std::int64_t>(done.requeued.size());
+    done.requeued = std::move(requeued.groups);
+    for (const auto& group : done.requeued) done.redriven += group.messages;
+    const std::int64_t count = done.redriven;
     if (done.jobs_inserted != count || done.audit_events != count) {
         throw RunFailure("the batch after id " + std::to_string(range.after) + " requeued " +
                          std::to_string(count) + " messages but inserted " +
@@ -333,27 +405,23 @@ RedriveBatch RedriveJob::run(Session& session, const batch::Planned<JobBatch>& b
     return done;
 }
 
-void widen(std::optional<std::string>& low, std::optional<std::string>& high,
-           const std::string& value) {
-    if (!low || value < *low) low = value;
-    if (!high || value > *high) high = value;
-}
-
 std::int64_t RedriveJob::fold(RedriveBatch&& batch) {
     RedriveResult& r = result_;
     if (batch.jobs_inserted > 0) {
         r.rate_last_index =
             std::max(r.rate_last_index, batch.first_index + batch.jobs_inserted - 1);
     }
-    r.redriven += static_cast<std::int64_t>(batch.requeued.size());
+    r.redriven += batch.redriven;
     r.jobs_inserted += batch.jobs_inserted;
     r.audit_events += batch.audit_events;
-    for (const auto& message : batch.requeued) {
-        ++r.by_reason[reason_key(message.error_code)];
-        ++r.by_tenant[message.tenant_id];
-        if (message.failed_at) widen(r.oldest_failed_at, r.newest_failed_at, *message.failed_at);
+    for (const auto& group : batch.requeued) {
+        r.by_reason[reason_key(group.error_code)] += group.messages;
+        r.by_tenant[group.tenant_id] += group.messages;
+        for (const auto& at : {group.oldest_failed_at, group.newest_failed_at}) {
+            if (at) widen(r.oldest_failed_at, r.newest_failed_at, *at);
+        }
     }
-    return static_cast<std::int64_t>(batch.requeued.size());
+    return batch.redriven;
 }
 
 // Which release's payload to write: --laravel-version / OPS_LARAVEL_VERSION, else the form of
@@ -498,6 +566,8 @@ void WaRedriveFailedCommand::make_plan(Session& session) {
     plan_.selection.excluded =
         plan_.redis ? plan_.redis->queued_ids(tx, plan_.selection, queue_name(request_, plan_))
                     : messages.ids_with_pending_job(plan_.selection);
+    // Ascending, so that each batch binds only those in its own range.
+    std::sort(plan_.selection.excluded.begin(), plan_.selection.excluded.end());
     plan_.already_queued = static_cast<std::int64_t>(plan_.selection.excluded.size());
     plan_.tally = messages.tally(plan_.selection);
     plan_.left_alone = messages.count_left_alone(plan_.selection, transient_codes());

@@ -36,7 +36,7 @@ struct RedriveOptions {
     std::string limit;
     std::optional<std::string> queue;  // unset: a plain dispatch onto 'default'
     std::string rate;
-    std::string batch_size = "1000";
+    std::string batch_size = "2000";  // docs/commands/wa-redrive-failed.md: why
     std::string parallel = "2";
     std::string tries;
     std::string backoff;
@@ -61,7 +61,7 @@ struct RedriveRequest {
     std::optional<RedriveWhen> failed_after;
     std::optional<RedriveWhen> failed_before;
     std::optional<std::int64_t> rate;
-    std::int64_t batch_size = 1000;
+    std::int64_t batch_size = 2000;
     std::size_t parallel = 2;
     std::optional<std::string> queue;
     JobClassProperties properties;

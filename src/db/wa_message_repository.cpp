@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <span>
+#include <type_traits>
+
 #include "ops/core/errors.hpp"
 #include "ops/db/statement.hpp"
 
@@ -46,14 +50,32 @@ void bind_reasons(Bindings& b, const RedriveSelection& selection) {
     b.set("codes", json_array(selection.codes)).set("include_null", selection.include_null);
 }
 
-void bind_excluded(Bindings& b, const RedriveSelection& selection) {
-    b.set("excluded", json_filter(selection.excluded));
+void bind_excluded(Bindings& b, std::span<const std::int64_t> excluded) {
+    b.set("excluded", json_filter(excluded));
 }
 
 void bind_selection(Bindings& b, const RedriveSelection& selection) {
     bind_scope(b, selection);
     bind_reasons(b, selection);
-    bind_excluded(b, selection);
+    bind_excluded(b, selection.excluded);
+}
+
+// The excluded ids (ascending) with after_id < id <= upper: a batch's statement reads its
+// own few, not the whole run's list, each time.
+std::span<const std::int64_t> excluded_within(const RedriveSelection& selection,
+                                              std::int64_t after_id, std::int64_t upper) {
+    const auto& all = selection.excluded;
+    const auto first = std::upper_bound(all.begin(), all.end(), after_id);
+    const auto last = std::upper_bound(first, all.end(), std::max(after_id, upper));
+    return {first, last};
+}
+
+// The selection's parameters for the ids after_id < id <= upper.
+void bind_selection_within(Bindings& b, const RedriveSelection& selection, std::int64_t after_id,
+                           std::int64_t upper) {
+    bind_scope(b, selection);
+    bind_reasons(b, selection);
+    bind_excluded(b, excluded_within(selection, after_id, upper));
 }
 
 std::optional<std::string> optional_text(const pqxx::field& field) {
@@ -94,11 +116,15 @@ void add_reason_row(const pqxx::row& row, RedriveTally& tally) {
 // The requeue of one range, in one statement, so that a message, its job and its audit event
 // commit together. Timestamps: jobs take whole epoch seconds, truncated (never ahead of a
 // worker's time()); wa_messages and audit_events the wall time in the application's zone,
-// as Laravel stamps them.
+// as Laravel stamps them. Each requeued message is read once more (`numbered`: its history,
+// its place k in the batch, its job's uuid), and both inserts and the result read only that.
+// The job ids and uuids travel as arrays of fixed-size elements, so the k-th is found without
+// a join or a scan of the array.
 constexpr const char* kRequeue = R"sql(
     WITH locked AS (
       -- The row locks; SKIP LOCKED: rows others hold stay as they are.
-      SELECT id, tenant_id, error_code, error_message, attempts, failed_at FROM wa_messages
+      SELECT ctid AS locked_ctid, id, tenant_id, error_code, error_message, attempts, failed_at
+      FROM wa_messages
       WHERE {in_scope} AND {reason_taken} AND {not_excluded}
         AND id > :after_id AND id <= :upper
       ORDER BY id LIMIT :limit FOR NO KEY UPDATE SKIP LOCKED),
@@ -106,23 +132,25 @@ constexpr const char* kRequeue = R"sql(
       SELECT (now() AT TIME ZONE :zone)::timestamp(0) AS wall,
              floor(extract(epoch FROM now()))::bigint AS epoch),
     requeued AS (
-      -- status = 'failed' leaves alone a row that changed before we locked it; only rows
-      -- this returns get a job.
+      -- The locked row versions themselves, by ctid (the lock keeps each the current one): a
+      -- TID scan whatever the batch size, never a join the planner could turn into a scan of
+      -- every failed message. status = 'failed' leaves alone a row that changed before we
+      -- locked it; only rows this returns get a job.
       UPDATE wa_messages m SET status = 'queued', attempts = 0, error_code = NULL,
-        error_message = NULL, failed_at = NULL, updated_at = clock.wall
-      FROM locked, clock WHERE m.id = locked.id AND m.status = 'failed'
+        error_message = NULL, failed_at = NULL, updated_at = (SELECT wall FROM clock)
+      WHERE m.ctid = ANY (ARRAY(SELECT locked_ctid FROM locked)) AND m.status = 'failed'
       RETURNING m.id),
     numbered AS (
-      SELECT id, row_number() OVER (ORDER BY id) AS k FROM requeued),
-    uuids AS (
-      SELECT uuid, k FROM json_array_elements_text(:uuids::json) WITH ORDINALITY AS u(uuid, k)),
-    job_ids AS (
-      SELECT job_id::bigint, k FROM json_array_elements_text(:job_ids::json)
-      WITH ORDINALITY AS j(job_id, k)),
+      -- Each requeued message with the history the update cleared, its place k in the batch
+      -- and its job's uuid.
+      SELECT n.*, (:uuids::uuid[])[n.k]::text AS uuid FROM (
+        SELECT l.*, row_number() OVER (ORDER BY l.id) AS k
+        FROM locked l JOIN requeued USING (id)) AS n),
     jobs_inserted AS (
+      -- In k order (sorted before the payloads are built, not after).
       INSERT INTO {jobs} (id, queue, payload, attempts, reserved_at, available_at, created_at)
-      SELECT job_ids.job_id, :queue,
-             :before_uuid || uuids.uuid || :before_id || n.id || :after_id_text ||
+      SELECT (:job_ids::bigint[])[n.k], :queue,
+             :before_uuid || n.uuid || :before_id || n.id || :after_id_text ||
                CASE WHEN :after_created_at::text IS NULL THEN ''
                     ELSE clock.epoch::text || :after_created_at END,
              0, NULL,
@@ -130,28 +158,44 @@ constexpr const char* kRequeue = R"sql(
                    ELSE :rate_start::bigint + (:first_index::bigint + n.k - 1) / :rate::bigint
               END)::integer,
              clock.epoch::integer
-      FROM numbered n JOIN uuids USING (k) JOIN job_ids USING (k), clock ORDER BY n.id
+      FROM (SELECT * FROM numbered ORDER BY k) AS n, clock
       RETURNING 1),
     events_inserted AS (
       INSERT INTO audit_events (channel, event, actor_type, subject_type, subject_id,
                                 metadata, created_at, updated_at)
-      SELECT 'ops', :event, 'cli', :subject_type, l.id,
-             json_build_object('error_code', l.error_code, 'error_message', l.error_message,
-               'attempts', l.attempts, 'failed_at', to_char(l.failed_at, :wall_time),
-               'run_id', :run_id::text, 'job_uuid', uuids.uuid),
+      SELECT 'ops', :event, 'cli', :subject_type, n.id,
+             json_build_object('error_code', n.error_code, 'error_message', n.error_message,
+               'attempts', n.attempts, 'failed_at', to_char(n.failed_at, :wall_time),
+               'run_id', :run_id::text, 'job_uuid', n.uuid),
              clock.wall, clock.wall
-      FROM locked l JOIN numbered n USING (id) JOIN uuids USING (k), clock ORDER BY l.id
+      FROM (SELECT * FROM numbered ORDER BY k) AS n, clock
       RETURNING 1)
-    SELECT l.id, l.tenant_id, l.error_code, l.error_message, l.attempts,
-           to_char(l.failed_at, :wall_time), n.id IS NOT NULL,
+    SELECT error_code, tenant_id, count(*),
+           to_char(min(failed_at), :wall_time), to_char(max(failed_at), :wall_time),
            (SELECT count(*) FROM jobs_inserted), (SELECT count(*) FROM events_inserted)
-    FROM locked l LEFT JOIN numbered n USING (id) ORDER BY l.id
+    FROM numbered GROUP BY error_code, tenant_id
 )sql";
+
+// A PostgreSQL array literal ("{1,2,3}") of integers or of uuids, bound as a bigint[] or
+// uuid[] parameter: neither needs quoting.
+std::string array_literal(const auto& values) {
+    std::string out = "{";
+    for (const auto& value : values) {
+        if (out.size() > 1) out += ',';
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::string>) {
+            out += value;
+        } else {
+            out += std::to_string(value);
+        }
+    }
+    out += '}';
+    return out;
+}
 
 // The jobs' rows: payload pieces around each uuid and id, and their available_at spacing.
 void bind_jobs(Bindings& b, const JobBatch& jobs) {
-    b.set("uuids", json_array(jobs.uuids))
-        .set("job_ids", json_array(jobs.job_ids))
+    b.set("uuids", array_literal(jobs.uuids))
+        .set("job_ids", array_literal(jobs.job_ids))
         .set("queue", jobs.queue)
         .set("before_uuid", jobs.payload.before_uuid)
         .set("before_id", jobs.payload.before_id)
@@ -166,18 +210,18 @@ void bind_audit(Bindings& b, const RedriveAudit& audit) {
     b.set("event", audit.event).set("subject_type", audit.subject_type).set("run_id", audit.run_id);
 }
 
+// No rows: nothing was requeued, so nothing was inserted either.
 RequeuedBatch requeued_batch(const pqxx::result& rows) {
     RequeuedBatch batch;
-    batch.locked.reserve(rows.size());
+    batch.groups.reserve(rows.size());
     for (const auto& row : rows) {
-        batch.locked.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(),
-                                optional_text(row[2]), optional_text(row[3]),
-                                row[4].as<std::int64_t>(), optional_text(row[5]),
-                                row[6].as<bool>()});
+        batch.groups.push_back({optional_text(row[0]), row[1].as<std::int64_t>(),
+                                row[2].as<std::int64_t>(), optional_text(row[3]),
+                                optional_text(row[4])});
     }
     if (!rows.empty()) {
-        batch.jobs_inserted = rows[0][7].as<std::int64_t>();
-        batch.audit_events = rows[0][8].as<std::int64_t>();
+        batch.jobs_inserted = rows[0][5].as<std::int64_t>();
+        batch.audit_events = rows[0][6].as<std::int64_t>();
     }
     return batch;
 }
@@ -273,23 +317,33 @@ std::int64_t WaMessageRepository::epoch_now() {
     return tx_.exec1("SELECT floor(extract(epoch FROM now()))::bigint")[0].as<std::int64_t>();
 }
 
-std::optional<RedriveRange> WaMessageRepository::next_range(const RedriveSelection& selection,
-                                                            std::int64_t after_id,
-                                                            std::int64_t up_to_id,
-                                                            std::int64_t limit) {
+// One read for several batches: the engine then plans the next ones from memory.
+std::vector<RedriveRange> WaMessageRepository::next_ranges(const RedriveSelection& selection,
+                                                           std::int64_t after_id,
+                                                           std::int64_t up_to_id,
+                                                           std::int64_t batch_rows,
+                                                           std::int64_t limit) {
     static const Statement next(expand(R"sql(
-        SELECT max(id), count(*) FROM (
+        WITH chosen AS (
           SELECT id FROM wa_messages
           WHERE {in_scope} AND {reason_taken} AND {not_excluded}
             AND id > :after_id AND id <= :up_to_id
-          ORDER BY id LIMIT :limit) AS batch
+          ORDER BY id LIMIT :limit),
+        cut AS (
+          SELECT id, (row_number() OVER (ORDER BY id) - 1) / :batch_rows AS batch FROM chosen)
+        SELECT max(id), count(*) FROM cut GROUP BY batch ORDER BY batch
     )sql"));
     Bindings b(next);
-    bind_selection(b, selection);
+    bind_selection_within(b, selection, after_id, up_to_id);
     b.set("after_id", after_id).set("up_to_id", up_to_id).set("limit", limit);
-    const auto row = run1(tx_, b);
-    if (row[0].is_null()) return std::nullopt;
-    return RedriveRange{after_id, row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+    b.set("batch_rows", batch_rows);
+    std::vector<RedriveRange> ranges;
+    std::int64_t after = after_id;
+    for (const auto& row : run(tx_, b)) {
+        ranges.push_back({after, row[0].as<std::int64_t>(), row[1].as<std::int64_t>()});
+        after = ranges.back().upper;
+    }
+    return ranges;
 }
 
 std::string WaMessageRepository::jobs_id_sequence() {
@@ -319,7 +373,7 @@ RequeuedBatch WaMessageRepository::requeue_batch(const RedriveSelection& selecti
                                                  const std::string& zone) {
     const Statement requeue(expand(kRequeue, jobs_));
     Bindings b(requeue);
-    bind_selection(b, selection);
+    bind_selection_within(b, selection, range.after_id, range.upper);
     b.set("after_id", range.after_id).set("upper", range.upper).set("limit", range.rows);
     b.set("zone", zone).set("wall_time", kWallTimeFormat);
     bind_jobs(b, jobs);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <iterator>
 #include <stdexcept>
 
@@ -384,11 +385,10 @@ std::optional<PayloadForm> detect_payload_form(std::string_view payload) {
     return form;
 }
 
-std::string new_uuid_v4() {
-    unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) {
-        throw std::runtime_error("cannot generate a random UUID: OpenSSL RAND_bytes failed");
-    }
+namespace {
+
+// 16 random bytes as a version 4 UUID's text.
+std::string uuid_v4_text(unsigned char* bytes) {
     bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
     bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
     std::string out;
@@ -398,6 +398,30 @@ std::string new_uuid_v4() {
         append_hex(out, bytes[i]);
     }
     return out;
+}
+
+void random_bytes(unsigned char* bytes, std::size_t count) {
+    if (count > static_cast<std::size_t>(INT_MAX) ||
+        RAND_bytes(bytes, static_cast<int>(count)) != 1) {
+        throw std::runtime_error("cannot generate a random UUID: OpenSSL RAND_bytes failed");
+    }
+}
+
+}  // namespace
+
+std::string new_uuid_v4() {
+    unsigned char bytes[16];
+    random_bytes(bytes, sizeof bytes);
+    return uuid_v4_text(bytes);
+}
+
+std::vector<std::string> new_uuids_v4(std::size_t count) {
+    std::vector<unsigned char> bytes(count * 16);
+    if (count > 0) random_bytes(bytes.data(), bytes.size());
+    std::vector<std::string> uuids;
+    uuids.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) uuids.push_back(uuid_v4_text(&bytes[i * 16]));
+    return uuids;
 }
 
 }  // namespace ops

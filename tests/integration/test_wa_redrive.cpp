@@ -550,6 +550,97 @@ TEST_CASE("wa redrive-failed: a message that already has a job waiting is not qu
           "queued");
 }
 
+// The check reads the jobs table once per run; each batch then excludes only the waiting
+// messages inside its own id range. Waiting messages at a batch's start, middle and end, in
+// later planning rounds (8 batches per round) and last of all are each skipped, their batch's
+// other messages are not.
+TEST_CASE("wa redrive-failed: already-queued messages are skipped in every batch's range") {
+    TestDatabase db;
+    seed_tenants(db);
+    add_transient_failures(db, 120);
+    std::vector<std::int64_t> all;
+    for (const auto id : ids(db, "SELECT id FROM wa_messages")) all.push_back(id);
+    REQUIRE(all.size() == 120);
+    const std::vector<std::int64_t> waiting = {all[0],  all[5],  all[6],   all[7],
+                                               all[50], all[93], all[118], all[119]};
+    // The application's own job for the first, and the same payload for the others.
+    REQUIRE(run_php(db, "dispatch.php", {std::to_string(waiting[0])}).exit_code == 0);
+    for (std::size_t i = 1; i < waiting.size(); ++i) {
+        db.exec(
+            "INSERT INTO jobs (queue, payload, attempts, available_at, created_at) "
+            "SELECT queue, replace(payload, 'i:" +
+            std::to_string(waiting[0]) + ";', 'i:" + std::to_string(waiting[i]) +
+            ";'), 0, available_at, created_at FROM jobs WHERE id = (SELECT min(id) FROM jobs)");
+    }
+    const auto result = run_ops(
+        {"--output", "json", "wa", "redrive-failed", "--batch-size", "4", "--parallel", "2"},
+        db.env());
+    REQUIRE(result.exit_code == 0);
+    const auto summary = result.json();
+    CHECK(summary["already_queued"] == 8);
+    CHECK(summary["selected"] == 112);
+    CHECK(summary["redriven"] == 112);
+    CHECK(summary["skipped"] == 0);
+
+    std::set<std::int64_t> expected(all.begin(), all.end());
+    for (const auto id : waiting) {
+        expected.erase(id);
+        CHECK(db.scalar("SELECT status FROM wa_messages WHERE id = " + std::to_string(id)) ==
+              "failed");
+    }
+    CHECK(ids(db, "SELECT id FROM wa_messages WHERE status = 'queued'") == expected);
+    // Every message has exactly one job: the application's or the redrive's.
+    CHECK(db.count("SELECT count(*) FROM jobs") == 120);
+    CHECK(job_message_ids(db).size() == 120);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'wa.message.redriven' AND "
+                   "subject_id IN (" +
+                   std::to_string(waiting[0]) + ", " + std::to_string(waiting[3]) + ", " +
+                   std::to_string(waiting[7]) + ")") == 0);
+}
+
+// The uuids are drawn per batch and matched to the messages by position: each job's uuid is
+// the one its message's audit event names, and the summary's breakdown (grouped per batch on
+// the server) adds up to what the audit events hold.
+TEST_CASE("wa redrive-failed: each job's uuid is its audit event's, and the breakdown adds up") {
+    TestDatabase db;
+    seed_tenants(db);
+    add_transient_failures(db, 150);
+    const auto result = run_ops(
+        {"--output", "json", "wa", "redrive-failed", "--batch-size", "7", "--parallel", "3"},
+        db.env());
+    REQUIRE(result.exit_code == 0);
+    const auto summary = result.json();
+    CHECK(summary["redriven"] == 150);
+    CHECK(db.count(std::string("SELECT count(*) FROM jobs j JOIN audit_events e ON e.subject_id "
+                               "= ") +
+                   kJobMessageId +
+                   " AND e.event = 'wa.message.redriven' "
+                   "WHERE e.metadata->>'job_uuid' = j.payload::json->>'uuid'") == 150);
+    CHECK(db.count("SELECT count(DISTINCT payload::json->>'uuid') FROM jobs") == 150);
+
+    const std::string events =
+        "FROM audit_events e JOIN wa_messages m ON m.id = e.subject_id "
+        "WHERE e.event = 'wa.message.redriven'";
+    nlohmann::json by_reason = nlohmann::json::object();
+    for (const auto& row : db.rows_as_json("SELECT e.metadata->>'error_code' AS code, count(*) "
+                                           "AS n " +
+                                           events + " GROUP BY 1"))
+        by_reason[row["code"].get<std::string>()] = row["n"];
+    CHECK(summary["by_reason"] == by_reason);
+    std::int64_t tenants = 0;
+    for (const auto& entry : summary["by_tenant"]) {
+        CHECK(entry["messages"] == db.count("SELECT count(*) " + events + " AND m.tenant_id = " +
+                                            std::to_string(entry["tenant_id"].get<int>())));
+        tenants += entry["messages"].get<std::int64_t>();
+    }
+    CHECK(tenants == 150);
+    CHECK(summary["oldest_failed_at"] ==
+          db.scalar("SELECT min(e.metadata->>'failed_at') " + events));
+    CHECK(summary["newest_failed_at"] ==
+          db.scalar("SELECT max(e.metadata->>'failed_at') " + events));
+    check_all_or_nothing(db);
+}
+
 TEST_CASE("wa redrive-failed: a row another transaction holds is skipped and left as it is") {
     TestDatabase db;
     seed_tenants(db);

@@ -13,7 +13,7 @@ namespace ops {
 // Which failed messages a redrive selects: status 'failed', error_code one of `codes` (or
 // NULL when `include_null`), in one of `tenants` (all when empty), failed_at within
 // [failed_after, failed_before) (naive wall time in the application's zone), not one of
-// `excluded`, and at most the first `limit` of those by id.
+// `excluded` (ascending), and at most the first `limit` of those by id.
 struct RedriveSelection {
     std::vector<std::string> codes;
     bool include_null = false;
@@ -72,7 +72,7 @@ struct PayloadTemplate {
 struct JobBatch {
     std::string queue;
     PayloadTemplate payload;
-    std::vector<std::string> uuids;     // fresh uuids, at least one per message
+    std::vector<std::string> uuids;     // fresh uuids (v4, lowercase), at least one per message
     std::vector<std::int64_t> job_ids;  // ascending jobs.id values, at least one per message
     std::optional<std::int64_t> rate;
     std::int64_t rate_start = 0;
@@ -96,8 +96,18 @@ struct RedriveRange {
     std::int64_t rows = 0;
 };
 
+// The messages of one batch that were requeued, counted per reason and tenant.
+struct RequeuedGroup {
+    std::optional<std::string> error_code;  // nullopt: NULL error_code
+    std::int64_t tenant_id = 0;
+    std::int64_t messages = 0;
+    std::optional<std::string> oldest_failed_at;  // "YYYY-MM-DD HH:MM:SS"
+    std::optional<std::string> newest_failed_at;
+};
+
 struct RequeuedBatch {
-    std::vector<LockedMessage> locked;  // ascending id; `requeued` marks those requeued
+    std::vector<LockedMessage> locked;  // the Redis path's: ascending id, `requeued` marked
+    std::vector<RequeuedGroup> groups;  // requeue_batch's: the requeued messages, grouped
     std::int64_t jobs_inserted = 0;
     std::int64_t audit_events = 0;
 };
@@ -130,9 +140,11 @@ class WaMessageRepository {
     std::int64_t rate_start(const std::string& queue);
 
     // Read-only: the next at most `limit` selected messages (without `excluded`) with
-    // after_id < id <= up_to_id, as a range; nullopt when there are none.
-    std::optional<RedriveRange> next_range(const RedriveSelection& selection, std::int64_t after_id,
-                                           std::int64_t up_to_id, std::int64_t limit);
+    // after_id < id <= up_to_id, cut in id order into ranges of `batch_rows` (the last one may
+    // hold fewer); empty when there are none.
+    std::vector<RedriveRange> next_ranges(const RedriveSelection& selection, std::int64_t after_id,
+                                          std::int64_t up_to_id, std::int64_t batch_rows,
+                                          std::int64_t limit);
 
     // The sequence behind jobs.id (bigserial), e.g. "public.jobs_id_seq".
     std::string jobs_id_sequence();
@@ -146,7 +158,7 @@ class WaMessageRepository {
     // 'failed' to 'queued' (attempts 0, error fields NULL, updated_at now in `zone`); and
     // inserts one `jobs` row for each of those, in id order, with the ids of `jobs.job_ids` in
     // that order, and one `audit` event each (created at the wall time in `zone`). A message,
-    // its job and its audit event commit together.
+    // its job and its audit event commit together. Returns the requeued ones as `groups`.
     RequeuedBatch requeue_batch(const RedriveSelection& selection, const RedriveRange& range,
                                 const JobBatch& jobs, const RedriveAudit& audit,
                                 const std::string& zone);

@@ -88,6 +88,9 @@ std::string new_redis_job_id();
 
 // A fresh random UUID v4 as Ramsey\Uuid writes it: lowercase, 8-4-4-4-12.
 std::string new_uuid_v4();
+// `count` of them from one draw of the random generator (OpenSSL's per-call cost, not
+// the bytes, is what a batch of single draws pays).
+std::vector<std::string> new_uuids_v4(std::size_t count);
 
 // The body of a JSON string as PHP's json_encode($value, JSON_UNESCAPED_UNICODE) writes it:
 // `"` `\` `/` escaped, \b \f \n \r \t short, other control characters \u00xx (lowercase),

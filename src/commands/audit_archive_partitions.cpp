@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "ops/archive/archive_writer.hpp"
 #include "ops/core/files.hpp"
@@ -178,17 +180,34 @@ void PartitionStep::finish_detached(CommandEnv& env, const std::vector<std::stri
     if (failure) std::rethrow_exception(failure);
 }
 
-// One table after another on the run's session (each copy keeps the server busy on its own;
-// two at once took two cores from the application: docs/SCALE.md); `failure` holds the copy
-// that failed, and the tables after it are not copied.
+// Up to --parallel tables at once, each on its own session (the run's own one included);
+// `failure` holds the first copy that failed, and the tables not started are left out.
 std::vector<PartitionStep::Copied> PartitionStep::copy_tables(
-    CommandEnv& env, const std::vector<std::string>& tables, std::exception_ptr& failure) const {
-    std::vector<Copied> copies;
-    try {
-        for (const auto& table : tables) copies.push_back(copy_table(*env.session, table));
-    } catch (...) {
-        failure = std::current_exception();
+    CommandEnv& env, const std::vector<std::string>& tables, std::exception_ptr& failure) {
+    std::vector<Copied> copies(tables.size());
+    const std::size_t workers =
+        std::max<std::size_t>(1, std::min(request_.parallel, tables.size()));
+    while (sessions_.size() + 1 < workers) sessions_.push_back(env.open_session());
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(workers);
+    const auto work = [&](std::size_t worker, Session& session) {
+        try {
+            for (std::size_t i = next++; i < tables.size(); i = next++)
+                copies[i] = copy_table(session, tables[i]);
+        } catch (...) {
+            errors[worker] = std::current_exception();
+            next = tables.size();  // the others stop after the table in hand
+        }
+    };
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t w = 1; w < workers; ++w)
+            threads.emplace_back(work, w, std::ref(*sessions_[w - 1]));
+        work(0, *env.session);
     }
+    for (const auto& e : errors)
+        if (e && !failure) failure = e;
+    std::erase_if(copies, [](const Copied& c) { return c.table.empty(); });
     return copies;
 }
 

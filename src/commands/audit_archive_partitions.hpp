@@ -31,6 +31,7 @@ struct PartitionRequest {
     std::filesystem::path data_file;  // the row-by-row file; a partition's file is named after it
     bool gzip = false;
     Options options;
+    std::size_t parallel = 1;  // --parallel: tables copied at once
 };
 
 // The partition-aware part of `ops audit archive` on a partitioned audit_events. A partition
@@ -87,7 +88,7 @@ class PartitionStep {
     bool detach(Session& session, const std::vector<AuditPartition>& group);
     void finish_detached(CommandEnv& env, const std::vector<std::string>& tables);
     std::vector<Copied> copy_tables(CommandEnv& env, const std::vector<std::string>& tables,
-                                    std::exception_ptr& failure) const;
+                                    std::exception_ptr& failure);
     Copied copy_table(Session& session, const std::string& table) const;
     void make_durable(const RunContext& run, Copied& copied) const;
     void write_manifest(const RunContext& run, Copied& copied, const ArchiveWriter& writer) const;
@@ -106,6 +107,7 @@ class PartitionStep {
     std::vector<AuditPartition> whole_;
     std::vector<std::string> leftovers_;
     std::vector<ManifestColumn> columns_;
+    std::vector<std::unique_ptr<Session>> sessions_;  // the copies' other sessions
     // Results.
     ArchiveTally whole_tally_;  // the tables dropped
     std::vector<std::string> dropped_;

@@ -10,6 +10,15 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 jobs=$(nproc)
+# The test ports (55400-55499) lie in Linux's ephemeral range (32768-60999): a test's own
+# outgoing connection could take one as its local port just before a server binds it (CI
+# saw the standby fail so: "could not bind 127.0.0.1:55450"). Reserved, the kernel never hands
+# them out; where the setting is not writable (not root), the suite runs without it.
+reserved=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [ -w "$reserved" ] && ! grep -q '55400-55499' "$reserved"; then
+    current=$(cat "$reserved")
+    echo "${current:+$current,}55400-55499" >"$reserved" 2>/dev/null || true
+fi
 # The test ports (the cluster, the streaming standby, the three PgBouncer pools, node_exporter
 # and Prometheus): an environment variable of the same name overrides each, so two checkouts
 # on one machine run their suites side by side.

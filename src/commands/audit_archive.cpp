@@ -257,8 +257,9 @@ void AuditArchiveCommand::execute(CommandEnv& env) {
     work_started_ = std::chrono::steady_clock::now();
     if (!env.run.is_dry_run()) create_folder(request_.dir);
     make_plan(*env.session, env.run);
-    partitions_.plan(*env.session, {plan_.selection, request_.max_rows, plan_.data_file,
-                                    request_.gzip, request_.partitions, request_.parallel});
+    partitions_.plan(*env.session,
+                     {plan_.selection, request_.max_rows, plan_.data_file, request_.gzip,
+                      request_.partitions, request_.parallel, plan_.columns});
     check_replication(*env.session, env.run.is_dry_run());
     if (env.run.is_dry_run() || (plan_.selected == 0 && !partitions_.has_work())) return;
     const std::int64_t whole = archive_partitions(env);

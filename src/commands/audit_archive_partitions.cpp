@@ -61,8 +61,6 @@ void PartitionStep::plan(Session& session, const PartitionRequest& request) {
     layout_ = repo.layout(request_.selection.cutoff);
     if (!layout_.partitioned) return;
     leftovers_ = repo.detached_leftovers();
-    for (auto& [name, type] : AuditRepository(tx).column_types())
-        columns_.push_back({std::move(name), std::move(type)});
     decide(layout_);
     for (const auto& p : planned_) {
         spdlog::info("partition {} ({}): {} rows before the cutoff, {}", p.partition.name,
@@ -265,7 +263,7 @@ void PartitionStep::write_manifest(const RunContext& run, Copied& copied,
     m.rows = static_cast<std::int64_t>(writer.lines());
     m.bytes = writer.bytes_on_disk();
     m.sha256 = writer.sha256();
-    m.columns = columns_;
+    m.columns = request_.columns;
     write_file_atomically(manifest_path_for(writer.path()), manifest_to_json(m).dump(2) + "\n",
                           kPrivateFileMode);
 }

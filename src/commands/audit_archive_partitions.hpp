@@ -31,7 +31,8 @@ struct PartitionRequest {
     std::filesystem::path data_file;  // the row-by-row file; a partition's file is named after it
     bool gzip = false;
     Options options;
-    std::size_t parallel = 1;  // --parallel: tables copied at once
+    std::size_t parallel = 1;             // --parallel: tables copied at once
+    std::vector<ManifestColumn> columns;  // the run's column types, for each manifest
 };
 
 // The partition-aware part of `ops audit archive` on a partitioned audit_events. A partition
@@ -106,7 +107,6 @@ class PartitionStep {
     std::vector<Planned> planned_;
     std::vector<AuditPartition> whole_;
     std::vector<std::string> leftovers_;
-    std::vector<ManifestColumn> columns_;
     std::vector<std::unique_ptr<Session>> sessions_;  // the copies' other sessions
     // Results.
     ArchiveTally whole_tally_;  // the tables dropped

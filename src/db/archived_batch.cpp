@@ -1,6 +1,5 @@
 #include "ops/db/archived_batch.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -10,7 +9,6 @@ namespace ops {
 namespace {
 
 constexpr pqxx::row::size_type kColumns = 4;
-constexpr std::size_t kMaxReserve = std::size_t{64} << 20;
 
 std::string_view view_of(const pqxx::field& field) { return {field.c_str(), field.size()}; }
 
@@ -33,24 +31,25 @@ std::int64_t parse_row_id(std::string_view text) {
 
 // One row iterator for the whole result and one field iterator a row, walked across its
 // columns: the fewest libpqxx objects (and shared-pointer copies) that reach every value.
-ArchivedBatch::ArchivedBatch(const pqxx::result& result) {
-    if (result.columns() != kColumns && !result.empty()) {
-        throw RunFailure("an archived batch has " + std::to_string(result.columns()) +
+ArchivedBatch::ArchivedBatch(pqxx::result result) : result_(std::move(result)) {
+    if (result_.columns() != kColumns && !result_.empty()) {
+        throw RunFailure("an archived batch has " + std::to_string(result_.columns()) +
                          " columns, not id, channel, created_at and the line");
     }
-    rows_.reserve(result.size());
-    for (const auto& row : result) {
+    rows_.reserve(result_.size());
+    for (const auto& row : result_) {
         auto field = row.begin();
         Row values;
         values.id = parse_row_id(view_of(*field));
         values.start = text_.size();
         values.channel = append(text_, view_of(*++field));
         values.created_at = append(text_, view_of(*++field));
-        values.json = append(text_, view_of(*++field));
+        const std::string_view line = view_of(*++field);
+        values.line = line.data();
+        values.json = static_cast<std::uint32_t>(line.size());
         // Room for the batch at the first row's size, with a margin (most batches then grow the
-        // buffer once or not at all), but never more than kMaxReserve on one row's say-so.
-        if (rows_.empty())
-            text_.reserve(std::min(kMaxReserve, text_.size() * result.size() * 5 / 4));
+        // buffer once or not at all).
+        if (rows_.empty()) text_.reserve(text_.size() * result_.size() * 5 / 4);
         rows_.push_back(values);
     }
 }

@@ -11,16 +11,17 @@ namespace ops {
 // One batch taken out of the table: rows already deleted in the open transaction (or fetched
 // from a whole partition's copy), each with its full JSON line.
 //
-// The result is read once, in order, when the batch arrives, and its text copied into one
-// buffer the batch owns. Why a copy: a libpq result is a chain of small blocks that is cold by
-// the time the last row arrives, and libpqxx 6.4 builds (and atomically reference-counts) an
-// object for every row and field it hands out, so reading it row by row, once for the lines and
-// once more for the tally, waited on memory for each row. One sequential pass, then reads of
-// one contiguous buffer, cost less than those waits (docs/BENCHMARKS.md, "Client CPU").
+// The result is read once, in order, when the batch arrives. Why: libpqxx 6.4 builds (and
+// atomically reference-counts) an object for every row and field it hands out, so reading the
+// result row by row, once for the lines and once more for the tally, waited on memory for each
+// row. The one pass copies each row's channel and created_at (a few dozen bytes) into one
+// buffer the tally then reads hot, and keeps where each line lies in the result, which the
+// batch holds: the lines, most of the bytes, are read once more, by the writer, and never
+// copied (docs/BENCHMARKS.md, "Client CPU").
 class ArchivedBatch {
   public:
     // Columns: id, channel, created_at (text), the archive line.
-    explicit ArchivedBatch(const pqxx::result& result);
+    explicit ArchivedBatch(pqxx::result result);
 
     std::size_t size() const { return rows_.size(); }
     std::int64_t id(std::size_t i) const { return rows_[i].id; }
@@ -28,20 +29,19 @@ class ArchivedBatch {
     std::string_view created_at(std::size_t i) const {
         return text(rows_[i].start + rows_[i].channel, rows_[i].created_at);
     }
-    std::string_view json(std::size_t i) const {
-        const Row& row = rows_[i];
-        return text(row.start + row.channel + row.created_at, row.json);
-    }
+    std::string_view json(std::size_t i) const { return {rows_[i].line, rows_[i].json}; }
 
   private:
     struct Row {
         std::int64_t id = 0;
-        std::size_t start = 0;  // of the row's channel, created_at and line in text_
+        const char* line = nullptr;  // in result_
+        std::size_t start = 0;       // of the row's channel and created_at in text_
         std::uint32_t channel = 0, created_at = 0, json = 0;  // their lengths
     };
     std::string_view text(std::size_t at, std::size_t length) const {
         return {text_.data() + at, length};
     }
+    pqxx::result result_;
     std::string text_;
     std::vector<Row> rows_;
 };

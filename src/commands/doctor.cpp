@@ -12,6 +12,7 @@
 #include "ops/commands/doctor_redis.hpp"
 #include "ops/commands/doctor_replication.hpp"
 #include "ops/db/schema_repository.hpp"
+#include "ops/queue/queue_settings.hpp"
 
 namespace ops {
 namespace {
@@ -39,7 +40,9 @@ class DoctorCommand : public Command {
     void check_archive_folder();
 
     std::string archive_dir_ = "storage/app/audit-archives";
-    std::string only_;                                         // --for
+    std::string only_;            // --for
+    std::string redis_url_;       // --redis-url, as redrive's
+    bool jobs_on_redis_ = false;  // the queue's table and sequence then are no one's needs
     std::map<std::string, std::vector<std::string>> blocked_;  // command -> what stops it
     std::string server_version_;
     std::string role_;
@@ -67,17 +70,28 @@ bool contains(const std::vector<std::string>& items, const std::string& item) {
 }
 
 // The needs of every command doctor speaks for: each command's own declaration, and the run
-// record's for those that leave one.
-std::vector<std::pair<std::string, DatabaseNeeds>> declared_needs(const std::string& only) {
+// record's for those that leave one; with the jobs on Redis, not the database queue's.
+std::vector<std::pair<std::string, DatabaseNeeds>> declared_needs(const std::string& only,
+                                                                  bool jobs_on_redis = false) {
     std::vector<std::pair<std::string, DatabaseNeeds>> all;
     for (const CommandSpec& spec : command_table()) {
         if (!spec.traits.needs_database || spec.traits.generator) continue;
         if (!only.empty() && spec.full_name() != only) continue;
         DatabaseNeeds needs = spec.needs;
         if (spec.traits.records_run) needs = combined(needs, run_record_needs());
+        if (jobs_on_redis) needs = without_database_queue(needs);
         if (!needs.empty()) all.emplace_back(spec.full_name(), needs);
     }
     return all;
+}
+
+// As `wa redrive-failed` decides it; a queue setting it refuses is the queue report's to name.
+bool jobs_go_to_redis(const ResolvedConfig* config, const std::string& redis_url) {
+    try {
+        return on_redis(queue_settings(config, redis_url));
+    } catch (const ConfigError&) {
+        return false;
+    }
 }
 
 }  // namespace
@@ -97,6 +111,8 @@ CommandSpec DoctorCommand::spec() {
                        "archive folder to check (default storage/app/audit-archives)");
         app.add_option("--for", command->only_,
                        "check only what this command needs, such as 'wa redrive-failed'");
+        app.add_option("--redis-url", command->redis_url_,
+                       "the Redis wa redrive-failed pushes onto, as its own --redis-url");
         return command;
     };
     return spec;
@@ -122,7 +138,8 @@ void DoctorCommand::execute(CommandEnv& env) {
     ReadTransaction tx(*env.session);
     SchemaRepository schema(tx);
     role_ = schema.current_role();
-    const auto commands = declared_needs(only_);
+    jobs_on_redis_ = jobs_go_to_redis(env.config, redis_url_);
+    const auto commands = declared_needs(only_, jobs_on_redis_);
     DatabaseNeeds all;
     for (const auto& [name, needs] : commands) all = combined(all, needs);
     check_tables(schema, all, commands);
@@ -131,11 +148,11 @@ void DoctorCommand::execute(CommandEnv& env) {
     if (only_.empty() || only_ == "audit archive") check_archive_folder();
     if (only_.empty() || only_ == "wa redrive-failed") {
         queue_ = doctor_queue_report(
-            tx, env.config,
+            tx, env.config, redis_url_,
             [this](const std::string& n, const std::string& p) { add_check(n, p); });
     }
     for (const auto& check : replication_checks(tx, env.run.timezone)) add_row(check);
-    for (const auto& check : redis_checks(env.config)) add_row(check);
+    for (const auto& check : redis_checks(env.config, redis_url_)) add_row(check);
 }
 
 // "DELETE (audit archive)": a missing privilege and who needs it.
@@ -276,7 +293,7 @@ Summary DoctorCommand::summary() const {
     s["pooler"] = pooler_;
     s["checks"] = checks_;
     Summary commands = Summary::object();
-    for (const auto& [name, needs] : declared_needs(only_)) {
+    for (const auto& [name, needs] : declared_needs(only_, jobs_on_redis_)) {
         const auto it = blocked_.find(name);
         commands[name] =
             it == blocked_.end() ? std::string("ready") : "not ready: " + joined(it->second);

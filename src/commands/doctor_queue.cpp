@@ -53,24 +53,30 @@ void report_application_job(QueueRepository& repository, Summary& report,
 }  // namespace
 
 Summary doctor_queue_report(Transaction& tx, const ResolvedConfig* config,
-                            const AddCheck& add_check) {
+                            const std::string& redis_url, const AddCheck& add_check) {
     Summary report;
     QueueSettings queue;
     try {
-        if (config != nullptr) queue = queue_settings(*config);
+        queue = queue_settings(config, redis_url);
     } catch (const ConfigError& e) {
         add_check("queue connection", e.what());
         report["refused"] = e.what();
         return report;
     }
     report["connection"] = queue.connection;
-    report["table"] = queue.table;
     report["queue"] = queue.queue;
+    if (on_redis(queue)) {  // its rows: redis_checks (doctor_redis)
+        report["table"] = nullptr;
+        add_check(
+            "queue connection redis (" + queue.connection_source + ", queue " + queue.queue + ")",
+            "");
+        return report;
+    }
+    report["table"] = queue.table;
     report["retry_after_s"] = queue.retry_after;
     add_check("queue connection " + queue.connection + " (table " + queue.table + ", queue " +
                   queue.queue + ")",
               "");
-    if (queue.connection == "redis") return report;  // its rows: redis_checks (doctor_redis)
     QueueRepository repository(tx, queue.table);
     if (!repository.table_exists(queue.table)) {
         add_check("table " + queue.table + " of the queue", "it does not exist");

@@ -97,18 +97,18 @@ Summary worker_row(RedisClient& client, const RedisQueueSettings& settings) {
 
 }  // namespace
 
-std::vector<Summary> redis_checks(const ResolvedConfig* config) {
-    if (config == nullptr) return {};
+std::vector<Summary> redis_checks(const ResolvedConfig* config, const std::string& redis_url) {
     QueueSettings queue;
     try {
-        queue = queue_settings(*config);
+        queue = queue_settings(config, redis_url);
     } catch (const ConfigError&) {
         return {};  // the queue report names it
     }
-    if (queue.connection != "redis") return {};
+    if (!on_redis(queue)) return {};
     RedisQueueSettings settings;
     try {
-        settings = redis_queue_settings(*config, "");
+        const ResolvedConfig none;
+        settings = redis_queue_settings(config != nullptr ? *config : none, redis_url);
     } catch (const ConfigError& e) {
         return {row("redis settings", e.what(), "")};
     }

@@ -36,6 +36,12 @@ DatabaseNeeds run_record_needs() {
     return needs;
 }
 
+DatabaseNeeds without_database_queue(DatabaseNeeds needs) {
+    std::erase_if(needs.tables, [](const TableNeed& t) { return t.database_queue; });
+    std::erase_if(needs.sequences, [](const SequenceNeed& s) { return s.database_queue; });
+    return needs;
+}
+
 DatabaseNeeds combined(DatabaseNeeds a, const DatabaseNeeds& b) {
     for (const auto& table : b.tables) {
         auto it = std::find_if(a.tables.begin(), a.tables.end(),
@@ -48,6 +54,7 @@ DatabaseNeeds combined(DatabaseNeeds a, const DatabaseNeeds& b) {
         add_unique(it->privileges, table.privileges);
         it->owner = it->owner || table.owner;
         it->optional = it->optional && table.optional;
+        it->database_queue = it->database_queue && table.database_queue;
     }
     for (const auto& sequence : b.sequences) {
         auto it = std::find_if(a.sequences.begin(), a.sequences.end(), [&](const SequenceNeed& s) {
@@ -57,6 +64,7 @@ DatabaseNeeds combined(DatabaseNeeds a, const DatabaseNeeds& b) {
             a.sequences.push_back(sequence);
         } else {
             add_unique(it->privileges, sequence.privileges);
+            it->database_queue = it->database_queue && sequence.database_queue;
         }
     }
     add_unique(a.roles, b.roles);

@@ -142,7 +142,10 @@ DatabaseNeeds redrive_needs() {
           {"reserved_at", kIntegerTypes},
           {"available_at", kIntegerTypes},
           {"created_at", kIntegerTypes}},
-         {"SELECT", "INSERT"}},
+         {"SELECT", "INSERT"},
+         false,
+         false,
+         true},
         {"audit_events",
          {{"channel", kTextTypes},
           {"event", kTextTypes},
@@ -157,9 +160,10 @@ DatabaseNeeds redrive_needs() {
          {{"id", kIntegerTypes}, {"payload", kTextTypes}, {"failed_at", kTimestampTypes}},
          {"SELECT"},
          false,
+         true,
          true},
     };
-    needs.sequences = {{"jobs", "id", {"USAGE"}}, {"audit_events", "id", {"USAGE"}}};
+    needs.sequences = {{"jobs", "id", {"USAGE"}, true}, {"audit_events", "id", {"USAGE"}}};
     return needs;
 }
 
@@ -521,7 +525,7 @@ std::string queue_name(const RedriveRequest& request, const RedrivePlan& plan) {
 // --failed-after/--failed-before times on the database clock, in the application's zone.
 void WaRedriveFailedCommand::resolve(CommandEnv& env) {
     gate_ = ReplicaLagGate(request_.lag);
-    if (env.config != nullptr) plan_.queue = queue_settings(*env.config);
+    plan_.queue = queue_settings(env.config, options_.redis.url);
     plan_.redis = RedisRedriveTarget::open(plan_.queue, env.config, options_.redis);  // 69: down
     plan_.selection = request_.selection;
     ReadTransaction tx(*env.session);

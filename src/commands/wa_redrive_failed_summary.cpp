@@ -106,7 +106,7 @@ Summary redrive_summary(const RedriveRequest& request, const RedrivePlan& plan,
                         const RedriveResult& result, std::optional<batch::Stop> stop) {
     Summary s;
     s["queue_connection"] = plan.queue.connection;
-    s["table"] = plan.queue.table;
+    s["table"] = on_redis(plan.queue) ? Summary() : Summary(plan.queue.table);
     s["queue"] = queue_name(request, plan);
     s["payload"] = payload_summary(plan);
     Summary reasons = Summary::array();

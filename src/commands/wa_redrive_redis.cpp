@@ -33,7 +33,7 @@ void add_redis_options(CLI::App& app, RedisRedriveOptions& options) {
 std::unique_ptr<RedisRedriveTarget> RedisRedriveTarget::open(const QueueSettings& queue,
                                                              const ResolvedConfig* config,
                                                              const RedisRedriveOptions& options) {
-    if (queue.connection != "redis" && options.url.empty()) return nullptr;
+    if (!on_redis(queue)) return nullptr;
     const ResolvedConfig none;
     return std::make_unique<RedisRedriveTarget>(
         redis_queue_settings(config != nullptr ? *config : none, options.url));

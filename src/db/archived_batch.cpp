@@ -31,7 +31,7 @@ std::int64_t parse_row_id(std::string_view text) {
 
 // One row iterator for the whole result and one field iterator a row, walked across its
 // columns: the fewest libpqxx objects (and shared-pointer copies) that reach every value.
-ArchivedBatch::ArchivedBatch(pqxx::result result) : result_(std::move(result)) {
+ArchivedBatch::ArchivedBatch(const pqxx::result& result) : result_(result) {
     if (result_.columns() != kColumns && !result_.empty()) {
         throw RunFailure("an archived batch has " + std::to_string(result_.columns()) +
                          " columns, not id, channel, created_at and the line");

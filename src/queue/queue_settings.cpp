@@ -55,7 +55,31 @@ std::int64_t retry_after(const std::string& value) {
     return std::stoll(value);
 }
 
+// The redis connection's queue (config/queue.php); its server: redis_queue_settings().
+template <class Lookup>
+QueueSettings redis_queue(QueueSettings settings, const Lookup& get) {
+    settings.connection = "redis";
+    if (const auto queue = get("REDIS_QUEUE"); queue && !queue->empty()) {
+        settings.queue = *queue;
+        settings.queue_source = "REDIS_QUEUE";
+    }
+    return settings;
+}
+
 }  // namespace
+
+QueueSettings queue_settings(const ResolvedConfig* config, const std::string& redis_url) {
+    QueueSettings settings = config != nullptr ? queue_settings(*config) : QueueSettings{};
+    if (redis_url.empty() || on_redis(settings)) return settings;
+    QueueSettings redis;
+    redis.connection_source = "--redis-url";
+    // As redis_queue_settings() reads the rest: the env file, else the process's environment.
+    return redis_queue(redis, [&](const char* name) -> std::optional<std::string> {
+        if (config == nullptr) return std::nullopt;
+        if (!config->env) return config->getenv(name);
+        return env_lookup(*config->env, name, config->getenv);
+    });
+}
 
 QueueSettings queue_settings(const ResolvedConfig& config) {
     QueueSettings settings;
@@ -66,14 +90,7 @@ QueueSettings queue_settings(const ResolvedConfig& config) {
         settings.connection_source = "QUEUE_CONNECTION";
     }
     check_connection(settings.connection);
-    // The redis connection's queue (config/queue.php); its server: redis_queue_settings().
-    if (settings.connection == "redis") {
-        if (const auto queue = get("REDIS_QUEUE"); queue && !queue->empty()) {
-            settings.queue = *queue;
-            settings.queue_source = "REDIS_QUEUE";
-        }
-        return settings;
-    }
+    if (on_redis(settings)) return redis_queue(settings, get);
     // Laravel 8 to 10's stock config/queue.php does not read DB_QUEUE_*.
     if (config.laravel_version && !config.laravel_version->at_least(11)) return settings;
     if (const auto db = get("DB_QUEUE_CONNECTION"); db && !db->empty()) {

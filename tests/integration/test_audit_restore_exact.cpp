@@ -86,7 +86,8 @@ TEST_CASE("restore: numbers and json come back as archived, not re-parsed (case 
 }
 
 TEST_CASE(
-    "restore: a json value PostgreSQL accepts (1e400, \\u0000) is sound and comes back (case 2)") {
+    "restore: a json value PostgreSQL accepts (1e400, the NUL escape) is sound and comes back "
+    "(case 2)") {
     TestDatabase db;
     db.exec(R"(INSERT INTO audit_events (channel, event, metadata, created_at) VALUES
         ('web', 'a', '{"exp": 1e400}', '2025-01-01'),
@@ -148,7 +149,7 @@ TEST_CASE("restore: a narrower column type stops the restore, never truncates (c
     CHECK(restored(db) == 0);
 }
 
-TEST_CASE("restore: rounding counts as a change; allowed, every changed value is reported") {
+TEST_CASE("restore: rounding counts as a change, allowed, every changed value is reported") {
     TestDatabase db;
     db.exec("ALTER TABLE audit_events ADD COLUMN price numeric(10,4)");
     seed(db, 4);
@@ -241,7 +242,7 @@ TEST_CASE("restore: into a fresh database the id sequence ends up ahead of the i
     CHECK(fresh.count("SELECT last_value FROM audit_events_id_seq") >= 100000);
 }
 
-TEST_CASE("restore: damaged files are refused with nothing inserted; --accept-damaged (case 7)") {
+TEST_CASE("restore: damaged files are refused with nothing inserted, --accept-damaged (case 7)") {
     TestDatabase db;
     seed(db, 300);
     TempDir dir;

@@ -553,3 +553,64 @@ TEST_CASE("messages with a job in the list, the delayed or the reserved set are 
               "SELECT count(*) FROM wa_messages WHERE id IN (1, 2, 3) AND status = 'failed'") == 3);
     CHECK(llen(list_key()) == 1 + 3);
 }
+
+TEST_CASE(
+    "a redis url option puts the jobs on Redis under REDIS_QUEUE, as summary and doctor say") {
+    cmd({"FLUSHALL"});
+    TestDatabase db;
+    TempDir dir;
+    seed(db, 4);
+    // The env file still says database: --redis-url is the operator's word.
+    const auto env = (dir.path() / ".env").string();
+    std::ofstream(env) << "QUEUE_CONNECTION=database\nDB_QUEUE=db-queue\nREDIS_QUEUE=wa\n";
+    const std::string url = "redis://127.0.0.1:" + redis_port();
+
+    const auto result = redrive(db, env, {"--redis-url", url});
+    REQUIRE(result.exit_code == 0);
+    const auto summary = result.json();
+    CHECK(summary["queue_connection"] == "redis");
+    CHECK(summary["queue"] == "wa");
+    CHECK(summary["table"].is_null());
+    CHECK(summary["redriven"] == 4);
+    CHECK(llen(list_key(kPrefix, "wa")) == 4);
+    CHECK(llen(list_key()) == 0);
+    CHECK(db.count("SELECT count(*) FROM jobs") == 0);
+
+    const auto doctor = run_ops({"--env-file", env, "--output", "json", "doctor", "--for",
+                                 "wa redrive-failed", "--redis-url", url},
+                                db.env());
+    INFO(doctor.out << doctor.err);
+    const auto report = doctor.json();
+    CHECK(report["queue"]["connection"] == "redis");
+    CHECK(report["queue"]["queue"] == "wa");
+    CHECK(report["queue"]["table"].is_null());
+    int redis_rows = 0;
+    for (const auto& row : report["checks"]) {
+        if (row["check"].get<std::string>().rfind("redis worker on queue 'wa'", 0) == 0)
+            ++redis_rows;
+    }
+    CHECK(redis_rows == 1);
+}
+
+TEST_CASE("an application on Redis without a jobs table (Laravel 8 to 10): doctor and redrive") {
+    cmd({"FLUSHALL"});
+    TestDatabase db;
+    TempDir dir;
+    seed(db, 3);
+    db.exec("DROP TABLE jobs, failed_jobs");
+    const auto env = env_file(dir);
+    const auto doctor = run_ops(
+        {"--env-file", env, "--output", "json", "doctor", "--for", "wa redrive-failed"}, db.env());
+    INFO(doctor.out << doctor.err);
+    const auto report = doctor.json();
+    CHECK(report["commands"]["wa redrive-failed"] == "ready");
+    for (const auto& row : report["checks"]) {
+        CHECK(row["check"].get<std::string>().find("jobs") == std::string::npos);
+    }
+
+    REQUIRE(redrive(db, env).exit_code == 0);
+    CHECK(llen(list_key()) == 3);
+    CHECK(work(db).out == "processed=3 failed=0 released=0\n");
+    CHECK(db.count("SELECT count(DISTINCT wa_message_id) FROM test_job_runs") == 3);
+    CHECK(db.count("SELECT count(*) FROM wa_messages WHERE status = 'queued'") == 0);
+}

@@ -83,7 +83,8 @@ TEST_CASE("archive line: an id must be an integer that fits") {
     }
 }
 
-TEST_CASE("archive line: strings unescape to UTF-8; \\u0000 and lone surrogates cannot be text") {
+TEST_CASE(
+    "archive line: strings unescape to UTF-8, the NUL escape and lone surrogates are no text") {
     std::string out, error;
     REQUIRE(unescape_json_string(R"("a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00")", out, error));
     CHECK(out == "a\"b\\c/d\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80");

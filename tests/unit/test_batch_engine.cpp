@@ -123,7 +123,7 @@ TEST_CASE("batch engine: results come back in plan order, on the caller's thread
     CHECK(job.threads.count(std::this_thread::get_id()) == 0);
 }
 
-TEST_CASE("batch engine: --limit caps the rows planned; the last batch is cut to it") {
+TEST_CASE("batch engine: --limit caps the rows planned, the last batch is cut to it") {
     FakeJob job(100);
     std::atomic<bool> stop{false};
     auto c = config(10, 2);
@@ -137,7 +137,7 @@ TEST_CASE("batch engine: --limit caps the rows planned; the last batch is cut to
     CHECK(job.folded.back().range.rows == 5);
 }
 
-TEST_CASE("batch engine: a stop request ends planning; batches in flight finish") {
+TEST_CASE("batch engine: a stop request ends planning, batches in flight finish") {
     FakeJob job(1000);
     std::atomic<bool> stop{false};
     job.on_run = [&stop](const Range& r) {
@@ -203,7 +203,7 @@ TEST_CASE("batch engine: a refused admission stops the run before the batch") {
     CHECK(job.folded.size() == 2);
 }
 
-TEST_CASE("batch engine: the first failure wins; the batches in flight drain and fold") {
+TEST_CASE("batch engine: the first failure wins, the batches in flight drain and fold") {
     FakeJob job(1000);
     std::atomic<bool> first_failed{false};
     std::atomic<int> in_flight{0};  // of the batches up to 30 and 40
@@ -262,7 +262,7 @@ TEST_CASE("batch engine: a failing plan ends the run with that failure") {
     CHECK(job.folded.size() == 3);  // the batches planned before it committed and count
 }
 
-TEST_CASE("batch engine: a transient database error is retried; the batch counts once") {
+TEST_CASE("batch engine: a transient database error is retried, the batch counts once") {
     FakeJob job(30);
     int failures = 0;
     job.on_run = [&failures](const Range& r) {

@@ -44,7 +44,7 @@ TEST_CASE("archive request: each bad option is a usage error naming it") {
     CHECK_FALSE(request.max_rows);
 }
 
-TEST_CASE("archive summary: a dry run shows the plan; a run what it took, and why it stopped") {
+TEST_CASE("archive summary: a dry run shows the plan, a run what it took, and why it stopped") {
     ops::ArchiveRequest request;
     request.dry_run = true;
     const auto plan = archive_plan();
@@ -97,7 +97,7 @@ TEST_CASE("redrive request: reasons, tenants and the job settings are checked") 
     CHECK_THROWS_WITH(ops::make_redrive_request(options), Catch::Matchers::StartsWith("--queue:"));
 }
 
-TEST_CASE("redrive summary: skipped only once the selection was visited; largest first") {
+TEST_CASE("redrive summary: skipped only once the selection was visited, largest first") {
     ops::RedriveRequest request;
     ops::RedrivePlan plan;
     plan.tally.messages = 5;

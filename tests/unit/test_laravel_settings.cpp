@@ -98,3 +98,24 @@ TEST_CASE("laravel queue: defaults, Laravel 11's DB_QUEUE_*, and refusals") {
     CHECK_THROWS_AS(queue_settings(config_with({{"DB_QUEUE_TABLE", "jobs; drop"}})), ConfigError);
     CHECK_THROWS_AS(queue_settings(config_with({{"DB_QUEUE_CONNECTION", "mysql"}})), ConfigError);
 }
+
+TEST_CASE("laravel queue: --redis-url puts the queue on Redis, under REDIS_QUEUE") {
+    const std::string url = "redis://127.0.0.1:6380";
+    const ResolvedConfig database =
+        config_with({{"QUEUE_CONNECTION", "database"}, {"DB_QUEUE", "db"}, {"REDIS_QUEUE", "wa"}});
+    const QueueSettings switched = queue_settings(&database, url);
+    CHECK(on_redis(switched));
+    CHECK(switched.connection_source == "--redis-url");
+    CHECK(switched.queue == "wa");
+    CHECK(switched.queue_source == "REDIS_QUEUE");
+    // Without it, the env's own; with the env already on Redis, the env's source stays.
+    CHECK(queue_settings(&database, "").queue == "db");
+    const ResolvedConfig redis = config_with({{"QUEUE_CONNECTION", "redis"}});
+    CHECK(queue_settings(&redis, url).connection_source == "QUEUE_CONNECTION");
+    // No env file at all: the defaults, or the redis connection's.
+    CHECK(!on_redis(queue_settings(nullptr, "")));
+    CHECK(queue_settings(nullptr, url).queue == "default");
+    // A refused QUEUE_CONNECTION stays refused: its workers would never read Redis.
+    const ResolvedConfig sqs = config_with({{"QUEUE_CONNECTION", "sqs"}});
+    CHECK_THROWS_AS(queue_settings(&sqs, url), ConfigError);
+}

@@ -17,7 +17,8 @@ using AddCheck = std::function<void(const std::string& name, const std::string& 
 // longer than retry_after and never reserved says none does), the payload form of the
 // application's newest own SendWaMessageJob and whether its job settings differ from what a
 // plain redrive writes. Returns the report for the summary's "queue".
+// `redis_url`: doctor's --redis-url, which puts the queue on Redis as redrive's does.
 Summary doctor_queue_report(Transaction& tx, const ResolvedConfig* config,
-                            const AddCheck& add_check);
+                            const std::string& redis_url, const AddCheck& add_check);
 
 }  // namespace ops

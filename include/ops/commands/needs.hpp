@@ -21,6 +21,7 @@ struct TableNeed {
     std::vector<std::string> privileges;  // "SELECT", "INSERT", "UPDATE", "DELETE"
     bool owner = false;                   // DDL on it (partitions) needs its owner
     bool optional = false;                // used only when it exists (failed_jobs)
+    bool database_queue = false;          // the database queue's: unused when jobs go to Redis
 };
 
 // The sequence behind a column's default (nextval), found with pg_get_serial_sequence.
@@ -28,6 +29,7 @@ struct SequenceNeed {
     std::string table;
     std::string column;
     std::vector<std::string> privileges;  // "USAGE" for nextval
+    bool database_queue = false;          // as TableNeed's
 };
 
 struct DatabaseNeeds {
@@ -50,6 +52,10 @@ std::vector<ColumnNeed> audit_event_columns();
 // What the run record (an audit_events row the dispatcher writes for commands that declare
 // records_run) needs.
 DatabaseNeeds run_record_needs();
+
+// `needs` without what only the database queue uses (the jobs table, failed_jobs, the jobs
+// sequence): what a redrive onto Redis touches.
+DatabaseNeeds without_database_queue(DatabaseNeeds needs);
 
 // `a` and `b` together: privileges, columns and roles united per table and sequence.
 DatabaseNeeds combined(DatabaseNeeds a, const DatabaseNeeds& b);

@@ -35,8 +35,8 @@ inline constexpr std::int64_t kRecoveryWindowSeconds = std::int64_t{7} * 24 * 36
 
 class RedisRedriveTarget {
   public:
-    // Null when the application's queue is not on Redis and no --redis-url is given; else
-    // connected (RedisUnavailable, exit 69, when Redis cannot be reached).
+    // Null when the queue is not on Redis (queue_settings() with --redis-url); else connected
+    // (RedisUnavailable, exit 69, when Redis cannot be reached).
     static std::unique_ptr<RedisRedriveTarget> open(const QueueSettings& queue,
                                                     const ResolvedConfig* config,
                                                     const RedisRedriveOptions& options);

@@ -21,7 +21,7 @@ namespace ops {
 class ArchivedBatch {
   public:
     // Columns: id, channel, created_at (text), the archive line.
-    explicit ArchivedBatch(pqxx::result result);
+    explicit ArchivedBatch(const pqxx::result& result);  // shares it (libpqxx results are shared)
 
     std::size_t size() const { return rows_.size(); }
     std::int64_t id(std::size_t i) const { return rows_[i].id; }

@@ -69,16 +69,22 @@ QueueSettings redis_queue(QueueSettings settings, const Lookup& get) {
 }  // namespace
 
 QueueSettings queue_settings(const ResolvedConfig* config, const std::string& redis_url) {
-    QueueSettings settings = config != nullptr ? queue_settings(*config) : QueueSettings{};
-    if (redis_url.empty() || on_redis(settings)) return settings;
-    QueueSettings redis;
-    redis.connection_source = "--redis-url";
+    if (redis_url.empty()) return config != nullptr ? queue_settings(*config) : QueueSettings{};
     // As redis_queue_settings() reads the rest: the env file, else the process's environment.
-    return redis_queue(redis, [&](const char* name) -> std::optional<std::string> {
+    const auto get = [&](const char* name) -> std::optional<std::string> {
         if (config == nullptr) return std::nullopt;
         if (!config->env) return config->getenv(name);
         return env_lookup(*config->env, name, config->getenv);
-    });
+    };
+    // The database queue's own settings (DB_QUEUE_*) are not read: they do not apply. A
+    // connection ops refuses stays refused: that application's workers never read Redis.
+    QueueSettings redis;
+    redis.connection_source = "--redis-url";
+    if (const auto connection = get("QUEUE_CONNECTION")) {
+        check_connection(*connection);
+        if (*connection == "redis") redis.connection_source = "QUEUE_CONNECTION";
+    }
+    return redis_queue(redis, get);
 }
 
 QueueSettings queue_settings(const ResolvedConfig& config) {

@@ -115,6 +115,12 @@ TEST_CASE("laravel queue: --redis-url puts the queue on Redis, under REDIS_QUEUE
     // No env file at all: the defaults, or the redis connection's.
     CHECK(!on_redis(queue_settings(nullptr, "")));
     CHECK(queue_settings(nullptr, url).queue == "default");
+    // The database queue's settings do not apply, so they cannot refuse the run.
+    const ResolvedConfig mysql_queue = config_with({{"QUEUE_CONNECTION", "database"},
+                                                    {"DB_QUEUE_CONNECTION", "mysql"},
+                                                    {"REDIS_QUEUE", "wa"}});
+    CHECK_THROWS_AS(queue_settings(&mysql_queue, ""), ConfigError);
+    CHECK(queue_settings(&mysql_queue, url).queue == "wa");
     // A refused QUEUE_CONNECTION stays refused: its workers would never read Redis.
     const ResolvedConfig sqs = config_with({{"QUEUE_CONNECTION", "sqs"}});
     CHECK_THROWS_AS(queue_settings(&sqs, url), ConfigError);

@@ -37,7 +37,10 @@ RedisEndpoint endpoint_from_env(const Lookup& get, const std::string& connection
     }
     RedisEndpoint endpoint;
     endpoint.source = "REDIS_HOST/REDIS_PORT/REDIS_DB";
-    if (const auto host = non_empty(get, "REDIS_HOST")) endpoint.host = *host;
+    if (const auto host = non_empty(get, "REDIS_HOST")) {
+        check_redis_host(*host, "REDIS_HOST");
+        endpoint.host = *host;
+    }
     if (const auto port = non_empty(get, "REDIS_PORT")) {
         endpoint.port = static_cast<int>(whole(*port, "REDIS_PORT"));
     }

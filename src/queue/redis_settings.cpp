@@ -58,6 +58,35 @@ int port_number(std::string_view text, const std::string& what) {
     return static_cast<int>(port);
 }
 
+bool host_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+}
+
+// An IPv6 address: hex digits, ':' and '.' (an IPv4 tail), then an optional %zone.
+bool ipv6_address(std::string_view host) {
+    const auto zone = host.find('%');
+    const std::string_view address = host.substr(0, zone);
+    const bool digits = std::all_of(address.begin(), address.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+    const std::string_view name = zone == std::string_view::npos ? "" : host.substr(zone + 1);
+    return digits && (zone == std::string_view::npos ||
+                      (!name.empty() && std::all_of(name.begin(), name.end(), host_name_char)));
+}
+
+}  // namespace
+
+// What hiredis can resolve, and nothing a log line or the shown URL could be forged with.
+void check_redis_host(const std::string& host, const std::string& what) {
+    const bool name = host.size() <= 253 && std::all_of(host.begin(), host.end(), host_name_char);
+    if (host.empty() || (!name && (host.find(':') == std::string::npos || !ipv6_address(host)))) {
+        throw ConfigError(what + ": the host is not a host name or an IP address (letters, " +
+                          "digits, '.', '-' and '_'; an IPv6 address in brackets)");
+    }
+}
+
+namespace {
+
 // host[:port] or [ipv6][:port]
 void parse_host_port(std::string_view text, RedisEndpoint& endpoint, const std::string& what) {
     std::string_view host = text;
@@ -75,6 +104,7 @@ void parse_host_port(std::string_view text, RedisEndpoint& endpoint, const std::
     }
     if (host.empty()) throw ConfigError(what + ": no host");
     endpoint.host = percent_decoded(host, what);
+    check_redis_host(endpoint.host, what);
     if (!port.empty()) endpoint.port = port_number(port, what);
 }
 
@@ -88,10 +118,30 @@ void parse_user_info(std::string_view text, RedisEndpoint& endpoint, const std::
 
 }  // namespace
 
+namespace {
+
+// The user name as a URL carries it: its bytes other than letters, digits and "-._~" as %XX,
+// so that the shown URL has one ':' and one '@' in its user part and no control character.
+std::string url_user(const std::string& user) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : user) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += c;
+        } else {
+            out += {'%', kHex[byte >> 4], kHex[byte & 15]};
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string RedisEndpoint::url() const {
     std::string auth;
     if (!username.empty() || !password.empty()) {
-        auth = username + (password.empty() ? "" : ":***") + "@";
+        auth = url_user(username) + (password.empty() ? "" : ":***") + "@";
     }
     const bool ipv6 = host.find(':') != std::string::npos;
     return "redis://" + auth + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" +

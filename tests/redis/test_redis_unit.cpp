@@ -111,9 +111,18 @@ TEST_CASE("redis url: the forms Laravel reads, and the ones refused") {
     CHECK(plain.port == 6379);
     CHECK(plain.describe().find("secret") == std::string::npos);
     CHECK(parse_redis_url("tcp://10.0.0.5:6379", "x").host == "10.0.0.5");
+    // A user name shows %-encoded: one ':' and one '@' in the shown user part, no control byte.
+    CHECK(parse_redis_url("redis://x%3Ap%40%1B:p@h", "x").url() ==
+          "redis://x%3Ap%40%1B:***@h:6379/0");
+    CHECK(parse_redis_url("redis://[fe80::1%25eth0]:7000", "x").host == "fe80::1%eth0");
+    CHECK(parse_redis_url("redis://redis_cache-1.internal", "x").host == "redis_cache-1.internal");
+    // Hosts hiredis cannot resolve, which could forge the shown URL or a log line (found by
+    // fuzz_redis_url: a %40 in the host put ":<password>@" into the shown form).
     for (const std::string bad :
          {"rediss://h", "http://h", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x",
-          "redis://h?timeout=1", "redis://h:6379/1/2", "h:6379", "redis://[::1", "redis://h%zz"}) {
+          "redis://h?timeout=1", "redis://h:6379/1/2", "h:6379", "redis://[::1", "redis://h%zz",
+          "redis://u:p@a%40b:p::", "redis://h%1B[2J", "redis://h%0Ax", "redis://[::1%]",
+          "redis://[::g]", "redis://h\x99", "redis://a<b"}) {
         INFO(bad);
         try {
             parse_redis_url(bad, "REDIS_URL");
@@ -148,6 +157,10 @@ TEST_CASE("redis settings: REDIS_* of the env, the version's prefix, --redis-url
     EnvValues bad = env;
     bad["REDIS_PORT"] = "63x";
     CHECK_THROWS_AS(redis_queue_settings(config_of(bad), ""), ConfigError);
+    EnvValues socket = env;  // a Unix socket path: ops speaks TCP only
+    socket["REDIS_HOST"] = "/var/run/redis/redis.sock";
+    CHECK_THROWS_WITH(redis_queue_settings(config_of(socket), ""),
+                      Catch::StartsWith("REDIS_HOST: the host is not a host name"));
     EnvValues prefixed = env;
     prefixed["REDIS_PREFIX"] = "";
     CHECK(redis_queue_settings(config_of(prefixed), "").prefix.empty());

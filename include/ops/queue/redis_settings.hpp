@@ -48,6 +48,10 @@ struct RedisQueueSettings {
 // ConfigError (exit 78): Debian's hiredis 0.14 has no TLS. Untrusted text (fuzzed).
 RedisEndpoint parse_redis_url(std::string_view url, const std::string& what);
 
+// Throws ConfigError naming `what` unless `host` is a host name (letters, digits, '.', '-',
+// '_') or an IPv6 address: never echoing it, as it may be a garbled URL holding a password.
+void check_redis_host(const std::string& host, const std::string& what);
+
 // A --redis-url value fit for the begin line: url(), or "(redacted)" when it does not parse.
 std::string redact_redis_url(const std::string& url);
 

@@ -134,18 +134,16 @@ DatabaseNeeds redrive_needs() {
           {"failed_at", kTimestampTypes},
           {"updated_at", kTimestampTypes}},
          {"SELECT", "UPDATE"}},
-        {"jobs",
-         {{"id", kIntegerTypes},
-          {"queue", kTextTypes},
-          {"payload", kTextTypes},
-          {"attempts", kIntegerTypes},
-          {"reserved_at", kIntegerTypes},
-          {"available_at", kIntegerTypes},
-          {"created_at", kIntegerTypes}},
-         {"SELECT", "INSERT"},
-         false,
-         false,
-         true},
+        {.table = "jobs",
+         .columns = {{"id", kIntegerTypes},
+                     {"queue", kTextTypes},
+                     {"payload", kTextTypes},
+                     {"attempts", kIntegerTypes},
+                     {"reserved_at", kIntegerTypes},
+                     {"available_at", kIntegerTypes},
+                     {"created_at", kIntegerTypes}},
+         .privileges = {"SELECT", "INSERT"},
+         .database_queue = true},
         {"audit_events",
          {{"channel", kTextTypes},
           {"event", kTextTypes},
@@ -156,14 +154,17 @@ DatabaseNeeds redrive_needs() {
           {"created_at", kTimestampTypes},
           {"updated_at", kTimestampTypes}},
          {"SELECT", "INSERT"}},  // SELECT: which jobs ops itself redrove (the payload form)
-        {"failed_jobs",
-         {{"id", kIntegerTypes}, {"payload", kTextTypes}, {"failed_at", kTimestampTypes}},
-         {"SELECT"},
-         false,
-         true,
-         true},
+        {.table = "failed_jobs",
+         .columns = {{"id", kIntegerTypes},
+                     {"payload", kTextTypes},
+                     {"failed_at", kTimestampTypes}},
+         .privileges = {"SELECT"},
+         .optional = true,
+         .database_queue = true},
     };
-    needs.sequences = {{"jobs", "id", {"USAGE"}, true}, {"audit_events", "id", {"USAGE"}}};
+    needs.sequences = {
+        {.table = "jobs", .column = "id", .privileges = {"USAGE"}, .database_queue = true},
+        {"audit_events", "id", {"USAGE"}}};
     return needs;
 }
 

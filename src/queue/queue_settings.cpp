@@ -68,13 +68,17 @@ QueueSettings redis_queue(QueueSettings settings, const Lookup& get) {
 
 }  // namespace
 
+std::optional<std::string> app_setting(const ResolvedConfig& config, const char* name) {
+    if (!config.env) return config.getenv(name);
+    return env_lookup(*config.env, name, config.getenv);
+}
+
 QueueSettings queue_settings(const ResolvedConfig* config, const std::string& redis_url) {
     if (redis_url.empty()) return config != nullptr ? queue_settings(*config) : QueueSettings{};
-    // As redis_queue_settings() reads the rest: the env file, else the process's environment.
+    // As redis_queue_settings() reads the rest.
     const auto get = [&](const char* name) -> std::optional<std::string> {
         if (config == nullptr) return std::nullopt;
-        if (!config->env) return config->getenv(name);
-        return env_lookup(*config->env, name, config->getenv);
+        return app_setting(*config, name);
     };
     // The database queue's own settings (DB_QUEUE_*) are not read: they do not apply. A
     // connection ops refuses stays refused: that application's workers never read Redis.

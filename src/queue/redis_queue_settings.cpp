@@ -1,3 +1,4 @@
+#include "ops/queue/queue_settings.hpp"
 #include "ops/queue/redis_settings.hpp"
 
 // The application's env read as Laravel's stock config/database.php ('redis' section) and
@@ -87,10 +88,7 @@ void choose_prefix(const Lookup& get, const std::optional<LaravelVersion>& versi
 
 RedisQueueSettings redis_queue_settings(const ResolvedConfig& config,
                                         const std::string& url_override) {
-    const Lookup get = [&](const char* name) -> std::optional<std::string> {
-        if (!config.env) return config.getenv(name);
-        return env_lookup(*config.env, name, config.getenv);
-    };
+    const Lookup get = [&](const char* name) { return app_setting(config, name); };
     RedisQueueSettings settings;
     const auto& version = config.laravel_version;
     // config/queue.php reads REDIS_QUEUE_CONNECTION from Laravel 11 on.

@@ -32,6 +32,10 @@ QueueSettings queue_settings(const ResolvedConfig& config);
 // redis driver whatever QUEUE_CONNECTION says. Throws as queue_settings() does.
 QueueSettings queue_settings(const ResolvedConfig* config, const std::string& redis_url);
 
+// A setting of the application as its config files read it: the env file (env_lookup(), the
+// process environment behind it), or the process environment alone when no env file was given.
+std::optional<std::string> app_setting(const ResolvedConfig& config, const char* name);
+
 // Whether the jobs go to Redis rather than to the database's queue table.
 inline bool on_redis(const QueueSettings& queue) { return queue.connection == "redis"; }
 

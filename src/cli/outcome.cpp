@@ -48,10 +48,7 @@ Outcome classify_database_error(const pqxx::failure& e) {
                       "lost the connection to the database: " + std::string(e.what()),
                       "the summary shows what was committed; run the command again to continue");
     }
-    if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr) {
-        return failed(ExitCode::kFailure, describe_sql_error(*sql));
-    }
-    return failed(ExitCode::kFailure, e.what());
+    return failed(ExitCode::kFailure, describe_sql_error(e));
 }
 
 }  // namespace

@@ -106,6 +106,8 @@ void widen(std::optional<T>& low, std::optional<T>& high, const T& value) {
 // the ranges go one partition at a time (its created_at range in the statements, so a batch
 // locks only its partition), oldest first; ids restart at each, as a row's id says nothing of
 // its partition. The last pass is unbounded: the DEFAULT partition and any row left behind.
+// It overlaps the others, so it is planned once their batches ended, in a snapshot of its
+// own: two batches taking the same rows would wait on each other, or deadlock.
 class ArchiveJob : public batch::Job<Session, CreatedRange, ArchiveTally> {
   public:
     ArchiveJob(const ArchivePlan& plan, std::vector<CreatedRange> passes, ArchiveWriter& writer,
@@ -116,8 +118,9 @@ class ArchiveJob : public batch::Job<Session, CreatedRange, ArchiveTally> {
     // within the current pass is kept here (plan() is called one at a time).
     std::optional<batch::Planned<CreatedRange>> plan(Session& session,
                                                      const batch::Next& next) override {
-        ReadTransaction tx(session);
         for (; pass_ < passes_.size(); ++pass_, after_ = 0) {
+            if (after_ == 0 && pass_ > 0 && pass_ + 1 == passes_.size()) next.await_in_flight();
+            ReadTransaction tx(session);
             const auto range =
                 AuditRepository(tx).next_range(within(passes_[pass_]), after_, next.wanted);
             if (!range) continue;

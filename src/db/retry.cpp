@@ -4,7 +4,7 @@
 
 namespace ops {
 
-bool is_transient(const pqxx::sql_error& error) {
+bool is_transient(const pqxx::failure& error) {
     const std::string state = sqlstate_of(error);
     return state == "40001"      // serialization_failure
            || state == "40P01"   // deadlock_detected

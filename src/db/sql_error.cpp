@@ -4,7 +4,7 @@ namespace ops {
 namespace {
 
 template <typename T>
-bool is(const pqxx::sql_error& error) {
+bool is(const pqxx::failure& error) {
     return dynamic_cast<const T*>(&error) != nullptr;
 }
 
@@ -37,14 +37,30 @@ std::string trimmed(std::string text) {
     return text;
 }
 
-}  // namespace
-
-std::string sqlstate_of(const pqxx::sql_error& error) {
-    if (!error.sqlstate().empty()) return error.sqlstate();
-    return code_from_type(error);
+// libpqxx 6.4 throws class 40 (transaction rollback) as its own types, outside sql_error and
+// without the code: a deadlock is a pqxx::deadlock_detected, never an sql_error "40P01".
+std::string rollback_code(const pqxx::transaction_rollback& e) {
+    if (is<pqxx::deadlock_detected>(e)) return "40P01";
+    if (is<pqxx::serialization_failure>(e)) return "40001";
+    if (is<pqxx::statement_completion_unknown>(e)) return "40003";
+    return "40000";
 }
 
-std::string describe_sql_error(const pqxx::sql_error& error) {
+}  // namespace
+
+std::string sqlstate_of(const pqxx::failure& error) {
+    if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error); sql != nullptr) {
+        if (!sql->sqlstate().empty()) return sql->sqlstate();
+        return code_from_type(*sql);
+    }
+    if (const auto* rollback = dynamic_cast<const pqxx::transaction_rollback*>(&error);
+        rollback != nullptr) {
+        return rollback_code(*rollback);
+    }
+    return {};
+}
+
+std::string describe_sql_error(const pqxx::failure& error) {
     const std::string state = sqlstate_of(error);
     return "database error" + (state.empty() ? std::string() : " (SQLSTATE " + state + ")") + ": " +
            trimmed(error.what());

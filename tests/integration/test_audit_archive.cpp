@@ -519,6 +519,46 @@ TEST_CASE(
     CHECK(timed_out.json()["deleted"] == 0);
 }
 
+// libpqxx 6.4 throws a deadlock as deadlock_detected, which is no sql_error: the batch must
+// still be retried, not fail the run (CI saw two batches of one run deadlock and exit 1).
+TEST_CASE("a deadlock with the application is retried and the run archives every row") {
+    TestDatabase db;
+    // Ids, created_at and the heap all in one order: whichever scan the DELETE takes, it
+    // locks the lower ids before it waits on the last one.
+    db.exec(
+        "INSERT INTO audit_events (channel, event, created_at) SELECT 'web', 'x', "
+        "timestamp '2025-01-01' + i * interval '1 minute' FROM generate_series(1, 200) AS i");
+    const auto original = snapshot(db);
+    TempDir dir;
+    pqxx::connection app(db.url());
+    pqxx::work tx(app);
+    tx.exec("SET LOCAL deadlock_timeout = '60s'");  // so that ops's backend finds the cycle
+    tx.exec("SELECT id FROM audit_events ORDER BY id DESC LIMIT 1 FOR UPDATE");
+    Process process(ops_argv({"--lock-timeout", "30s", "--output", "json", "audit", "archive",
+                              "--parallel", "1", "--dir", dir.path().string()}),
+                    db.env());
+    bool waiting = false;
+    for (int i = 0; i < 100 && !waiting; ++i) {
+        usleep(50000);
+        waiting = db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                           "'ops audit archive' AND wait_event_type = 'Lock'") == 1;
+    }
+    REQUIRE(waiting);
+    // Waits for a row ops's batch holds while ops waits for this one: a deadlock.
+    tx.exec("SELECT id FROM audit_events ORDER BY id LIMIT 1 FOR UPDATE");
+    tx.commit();
+    const auto result = process.wait();
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.err.find("transient database error (SQLSTATE 40P01), retry 1 of 3") !=
+          std::string::npos);
+    CHECK(result.json()["deleted"] == 200);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'x'") == 0);
+    int torn = 0;
+    CHECK(archived_lines(dir.path(), &torn) == original);  // each row once, as it was
+    CHECK(torn == 0);
+}
+
 TEST_CASE("on a terminal archive draws a progress line with rate and ETA") {
     TestDatabase db;
     seed(db, 1500, 0);

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "database_waits.hpp"
 #include "harness.hpp"
 
 using namespace ops_test;
@@ -298,6 +299,27 @@ TEST_CASE("row-by-row batches touch only their own partition") {
     CHECK(db.count("SELECT count(*) FROM audit_events WHERE created_at < '2026-06-15' AND channel "
                    "<> 'ops'") == 0);
     CHECK(db.count("SELECT count(*) FROM audit_events WHERE created_at >= '2026-06-15'") > 0);
+}
+
+// The last pass (DEFAULT and whatever is left) overlaps every partition's rows. Planned while
+// a partition's batch was still deleting, it once took that batch's rows too: the two waited
+// on each other or deadlocked (CI), and --limit counted those rows twice.
+TEST_CASE("the last pass waits for the partitions' batches, so --limit counts each row once") {
+    TestDatabase db;
+    prepared(db, 20);
+    slow_down(db, {"audit_events_p2026_06", "DELETE", "0.1", true});
+    const auto old_rows =
+        db.count("SELECT count(*) FROM audit_events WHERE created_at < '2026-06-15'");
+    TempDir dir;
+    const auto result = run_ops(archive_args(dir.path(), {"--row-by-row", "--parallel", "2",
+                                                          "--batch-size", "500", "--limit",
+                                                          std::to_string(old_rows)}),
+                                db.env());
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.json()["archived"] == old_rows);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE created_at < '2026-06-15'") == 0);
+    CHECK(lines_of(dir.path()).size() == static_cast<std::size_t>(old_rows));
 }
 
 TEST_CASE("DETACH waits in short tries behind a reader and goes once it is gone") {

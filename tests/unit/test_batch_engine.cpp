@@ -37,7 +37,7 @@ class FakeJob : public ops::batch::Job<Worker, int, Batch> {
         const std::int64_t after = next.after;
         const std::int64_t wanted = next.wanted;
         ++plans;
-        if (on_plan) on_plan(after);
+        if (on_plan) on_plan(next);
         if (after >= rows_) return std::nullopt;
         const std::int64_t upper = std::min(rows_, after + wanted);
         return Planned<int>{{after, upper, upper - after}, 0};
@@ -57,7 +57,7 @@ class FakeJob : public ops::batch::Job<Worker, int, Batch> {
         return batch.range.rows;
     }
 
-    std::function<void(std::int64_t)> on_plan;
+    std::function<void(const ops::batch::Next&)> on_plan;
     std::function<void(const Range&)> on_run;
     int admit_after = -1;  // admit() refuses from plan number admit_after + 1 on
     std::atomic<int> plans{0};
@@ -252,8 +252,8 @@ TEST_CASE("batch engine: the first failure wins, the batches in flight drain and
 
 TEST_CASE("batch engine: a failing plan ends the run with that failure") {
     FakeJob job(100);
-    job.on_plan = [](std::int64_t after) {
-        if (after == 30) throw std::runtime_error("plan broke");
+    job.on_plan = [](const ops::batch::Next& next) {
+        if (next.after == 30) throw std::runtime_error("plan broke");
     };
     std::atomic<bool> stop{false};
     auto workers = workers_of(2);
@@ -262,12 +262,37 @@ TEST_CASE("batch engine: a failing plan ends the run with that failure") {
     CHECK(job.folded.size() == 3);  // the batches planned before it committed and count
 }
 
+TEST_CASE("batch engine: a plan that awaits the batches in flight sees them all ended") {
+    FakeJob job(60);
+    std::atomic<int> ended{0};
+    int ended_when_planned = -1;
+    job.on_run = [&ended](const Range& r) {
+        if (r.upper <= 30) std::this_thread::sleep_for(50ms);
+        ++ended;
+    };
+    job.on_plan = [&](const ops::batch::Next& next) {
+        if (next.after != 30) return;
+        next.await_in_flight();
+        ended_when_planned = ended.load();
+    };
+    std::atomic<bool> stop{false};
+    auto workers = workers_of(3);
+    const auto outcome =
+        Engine<Worker, int, Batch>(job, config(10, 3), test_hooks(stop)).run(pointers(workers));
+    CHECK(outcome.batches == 6);
+    CHECK(ended_when_planned == 3);  // the three batches planned before it, all three
+    CHECK(job.folded.size() == 6);
+}
+
+// The types libpqxx 6.4 really throws for a deadlock and a serialization failure.
 TEST_CASE("batch engine: a transient database error is retried, the batch counts once") {
     FakeJob job(30);
     int failures = 0;
     job.on_run = [&failures](const Range& r) {
-        if (r.upper == 20 && failures++ < 2)
-            throw pqxx::sql_error("ERROR:  deadlock detected", "UPDATE t", "40P01");
+        if (r.upper != 20) return;
+        ++failures;
+        if (failures == 1) throw pqxx::deadlock_detected("ERROR:  deadlock detected");
+        if (failures == 2) throw pqxx::serialization_failure("ERROR:  could not serialize");
     };
     std::atomic<bool> stop{false};
     auto workers = workers_of(1);

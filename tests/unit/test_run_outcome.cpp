@@ -69,7 +69,7 @@ TEST_CASE("classify: libpqxx errors are failures that say what happened") {
 
     const Outcome deadlock = classified(pqxx::deadlock_detected("deadlock detected"));
     CHECK(deadlock.code == ExitCode::kFailure);
-    CHECK(deadlock.error == "deadlock detected");
+    CHECK(deadlock.error == "database error (SQLSTATE 40P01): deadlock detected");
 }
 
 TEST_CASE("classify: any other exception is a failure with its message") {

@@ -89,6 +89,9 @@ struct Next {
     std::int64_t after = 0;    // the previous range's upper (Limits::start_after at first)
     std::int64_t wanted = 0;   // rows at most: the batch size, or what --limit leaves
     std::int64_t planned = 0;  // rows planned so far
+    // Returns once every batch planned before has ended (committed or failed), for a plan
+    // whose rows may overlap theirs: it must not see rows they are still taking.
+    std::function<void()> await_in_flight;
 };
 
 template <class Task>
@@ -160,6 +163,7 @@ class Engine {
     void end_planning(Stop stop);
     void fail(std::exception_ptr error);
     void post(std::uint64_t seq, Done done);
+    void await_in_flight();
     void fold_in_order(Progress& progress);
     bool planning_over();
 
@@ -177,6 +181,7 @@ class Engine {
     std::mutex mutex_;  // guards what workers hand to the caller's thread
     std::condition_variable changed_;
     std::map<std::uint64_t, Done> done_;
+    std::uint64_t ended_ = 0;  // batches posted, folded or not
     std::size_t running_ = 0;
     std::optional<Stop> stop_;
     std::exception_ptr failure_;
@@ -260,7 +265,7 @@ std::optional<Planned<Task>> Engine<Worker, Task, Result>::plan_next(Worker& wor
                                     ? std::min(limits.batch_size, *limits.max_rows - planned_rows_)
                                     : limits.batch_size;
     std::optional<Planned<Task>> planned;
-    const Next next{after_, wanted, planned_rows_};
+    const Next next{after_, wanted, planned_rows_, [this] { await_in_flight(); }};
     hooks_.retry(config_.what + " plan", [&] { planned = job_.plan(worker, next); });
     if (!planned) {
         end_planning(Stop::kExhausted);
@@ -316,7 +321,16 @@ template <class Worker, class Task, class Result>
 void Engine<Worker, Task, Result>::post(std::uint64_t seq, Done done) {
     const std::lock_guard lock(mutex_);
     done_.emplace(seq, std::move(done));
+    ++ended_;
     changed_.notify_all();
+}
+
+// Called by a plan, so under the planning turn: next_seq_ cannot move meanwhile, and the
+// workers it waits for post without that turn.
+template <class Worker, class Task, class Result>
+void Engine<Worker, Task, Result>::await_in_flight() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return ended_ == next_seq_; });
 }
 
 // The caller's thread: folds each batch's result in plan order as soon as it and every

@@ -141,7 +141,9 @@ class ArchiveJob : public batch::Job<Session, CreatedRange, ArchiveTally> {
             for (std::size_t i = 0; i < rows.size(); ++i) writer_.append_line(rows.json(i));
             writer_.sync();
         });
-        tx.commit();
+        tx.commit_once("a batch's commit failed after its lines were written to " +
+                       writer_.path().filename().string() +
+                       " (its rows are still in the table; the next run archives them again)");
         ArchiveTally tally;  // on the worker: the caller's thread only folds
         tally.add(rows);
         return tally;

@@ -15,6 +15,7 @@
 
 #include "ops/core/errors.hpp"
 #include "ops/db/pooler.hpp"
+#include "ops/db/retry.hpp"
 #include "ops/db/statement.hpp"
 
 namespace ops {
@@ -117,6 +118,15 @@ void Session::apply_transaction_settings(pqxx::transaction_base& tx) const {
         .set("lock_timeout", milliseconds_setting(settings_.lock_timeout));
     if (through_pooler_) bindings.set("application_name", settings_.application_name);
     run(tx, bindings);
+}
+
+void Transaction::commit_once(const std::string& what) {
+    try {
+        commit();
+    } catch (const pqxx::failure& e) {
+        if (!is_transient(e)) throw;
+        throw RunFailure(what + ": " + describe_sql_error(e));
+    }
 }
 
 std::string Session::server_version() {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "database_waits.hpp"
@@ -58,7 +59,7 @@ std::map<std::int64_t, json> snapshot(TestDatabase& db) {
 std::map<std::int64_t, json> archived_lines(const std::filesystem::path& dir, int* torn = nullptr) {
     std::map<std::int64_t, json> rows;
     for (const auto& file : files_in(dir, "")) {
-        if (file.string().ends_with(".manifest.json")) continue;
+        if (is_manifest(file)) continue;
         const std::string text = file.string().ends_with(".gz")
                                      ? [&] {
                                            Process zcat({"/bin/sh", "-c", "gzip -dc '" + file.string() + "' 2>/dev/null"}, {});
@@ -87,7 +88,7 @@ std::map<std::int64_t, json> archived_lines(const std::filesystem::path& dir, in
 std::vector<std::string> data_files(const std::filesystem::path& dir) {
     std::vector<std::string> files;
     for (const auto& f : files_in(dir, "")) {
-        if (!f.string().ends_with(".manifest.json")) files.push_back(f.string());
+        if (!is_manifest(f)) files.push_back(f.string());
     }
     return files;
 }
@@ -540,8 +541,9 @@ TEST_CASE("a deadlock with the application is retried and the run archives every
     bool waiting = false;
     for (int i = 0; i < 100 && !waiting; ++i) {
         usleep(50000);
-        waiting = db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                           "'ops audit archive' AND wait_event_type = 'Lock'") == 1;
+        waiting = db.count(
+                      "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                      "'ops audit archive' AND wait_event_type = 'Lock'") == 1;
     }
     REQUIRE(waiting);
     // Waits for a row ops's batch holds while ops waits for this one: a deadlock.
@@ -557,6 +559,71 @@ TEST_CASE("a deadlock with the application is retried and the run archives every
     int torn = 0;
     CHECK(archived_lines(dir.path(), &torn) == original);  // each row once, as it was
     CHECK(torn == 0);
+}
+
+// libpqxx 6.4 begins its read committed transactions with a bare BEGIN.
+TEST_CASE("a database that defaults to serializable still runs ops's batches read committed") {
+    TestDatabase db;
+    seed(db, 300, 0);
+    db.exec("ALTER DATABASE " + db.name() + " SET default_transaction_isolation = 'serializable'");
+    db.exec("CREATE TABLE seen_isolation (level text)");
+    db.exec(
+        "CREATE FUNCTION note_isolation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO seen_isolation VALUES (current_setting('transaction_isolation')); "
+        "RETURN NULL; END $$");
+    db.exec(
+        "CREATE TRIGGER note_isolation AFTER DELETE ON audit_events FOR EACH STATEMENT "
+        "EXECUTE FUNCTION note_isolation()");
+    TempDir dir;
+    const auto result = run_ops(archive_args(dir.path(), {"--batch-size", "100"}), db.env());
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.json()["deleted"] == 300);
+    CHECK(db.scalar("SELECT string_agg(DISTINCT level, ',') FROM seen_isolation") ==
+          "read committed");
+    CHECK(db.count("SELECT count(*) FROM seen_isolation") == 3);
+}
+
+// A deferred trigger fails the first batch's COMMIT with a serialization failure once, after
+// ops wrote and synced that batch's lines: retrying would write them a second time.
+TEST_CASE("a commit that fails after the lines were written ends the run instead of retrying") {
+    TestDatabase db;
+    seed(db, 300, 0);
+    const auto original = snapshot(db);
+    db.exec("CREATE SEQUENCE commit_failures");
+    db.exec(
+        "CREATE FUNCTION fail_first_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF nextval('commit_failures') = 1 THEN RAISE EXCEPTION 'injected' USING ERRCODE = "
+        "'40001'; END IF; RETURN NULL; END $$");
+    db.exec(
+        "CREATE CONSTRAINT TRIGGER fail_first_commit AFTER DELETE ON audit_events DEFERRABLE "
+        "INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_first_commit()");
+    TempDir dir;
+    const auto failed =
+        run_ops(archive_args(dir.path(), {"--batch-size", "100", "--parallel", "1"}), db.env());
+    INFO(failed.err);
+    CHECK(failed.exit_code == 1);
+    CHECK(failed.err.find("a batch's commit failed after its lines were written to ") !=
+          std::string::npos);
+    CHECK(failed.err.find("(SQLSTATE 40001): ERROR:  injected") != std::string::npos);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE event = 'order.created'") == 300);
+    const auto next = run_ops(archive_args(dir.path(), {"--batch-size", "100"}), db.env());
+    INFO(next.err);
+    REQUIRE(next.exit_code == 0);
+    CHECK(next.json()["deleted"] == 300);
+    // No file holds a line twice; every row is on a whole line of some file, as it was.
+    for (const auto& file : data_files(dir.path())) {
+        const auto text = read_file(file);
+        std::set<std::string> unique;
+        std::size_t lines = 0;
+        for (std::size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos;
+             at = end + 1, ++lines)
+            unique.insert(text.substr(at, end - at));
+        CHECK(unique.size() == lines);
+    }
+    auto dated = original;
+    std::erase_if(dated, [](const auto& row) { return row.second["created_at"].is_null(); });
+    CHECK(archived_lines(dir.path()) == dated);
 }
 
 TEST_CASE("on a terminal archive draws a progress line with rate and ETA") {

@@ -77,7 +77,7 @@ std::map<std::int64_t, json> snapshot(TestDatabase& db, const std::string& table
 std::vector<std::string> data_files(const std::filesystem::path& dir) {
     std::vector<std::string> files;
     for (const auto& f : files_in(dir, ""))
-        if (!f.string().ends_with(".manifest.json")) files.push_back(f.string());
+        if (!is_manifest(f)) files.push_back(f.string());
     return files;
 }
 
@@ -311,10 +311,10 @@ TEST_CASE("the last pass waits for the partitions' batches, so --limit counts ea
     const auto old_rows =
         db.count("SELECT count(*) FROM audit_events WHERE created_at < '2026-06-15'");
     TempDir dir;
-    const auto result = run_ops(archive_args(dir.path(), {"--row-by-row", "--parallel", "2",
-                                                          "--batch-size", "500", "--limit",
-                                                          std::to_string(old_rows)}),
-                                db.env());
+    const auto result =
+        run_ops(archive_args(dir.path(), {"--row-by-row", "--parallel", "2", "--batch-size", "500",
+                                          "--limit", std::to_string(old_rows)}),
+                db.env());
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
     CHECK(result.json()["archived"] == old_rows);

@@ -228,6 +228,10 @@ std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir,
     return files;
 }
 
+bool is_manifest(const std::filesystem::path& file) {
+    return file.filename().string().find(".manifest.json") != std::string::npos;
+}
+
 void cluster(const std::string& action) {
     const std::string command = required_env("OPS_SOURCE_DIR") + "/scripts/pg-cluster.sh " +
                                 action + " " + required_env("OPS_TEST_CLUSTER_DIR") + " " +

@@ -90,6 +90,8 @@ class TempDir {
 std::string read_file(const std::filesystem::path& path);
 std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir,
                                             const std::string& suffix);
+// A manifest, or the temporary one a kill -9 left while ops wrote it (".manifest.json.tmp.*").
+bool is_manifest(const std::filesystem::path& file);
 void cluster(const std::string& action);  // pg-cluster.sh restart/stop/start on the test cluster
 
 }  // namespace ops_test

@@ -64,6 +64,10 @@ class Transaction {
     virtual ~Transaction() = default;
 
     void commit() { sql().commit(); }
+    // For a batch that acted outside the database before committing (the archive's lines
+    // are in its file by then): a commit failing transiently must end the run, since the
+    // engine's retry would act twice. Throws RunFailure("<what>: <the database error>").
+    void commit_once(const std::string& what);
     void abort() { sql().abort(); }
     // False for the read-only kinds (what a dry run opens).
     virtual bool writes() const = 0;
@@ -76,26 +80,30 @@ class Transaction {
 
 // A libpqxx transaction on a session that starts with the session's timeouts set for it.
 // Every transaction ops runs is one of these (a test checks the sources for bare ones).
-template <typename Base, bool kWrites>
+// libpqxx 6.4 begins a read committed one with a bare BEGIN, which a database whose
+// default_transaction_isolation is serializable runs serializable: ops names the level.
+template <pqxx::isolation_level kLevel, pqxx::readwrite_policy kPolicy>
 class SessionTransaction final : public Transaction {
   public:
     explicit SessionTransaction(Session& session) : tx_(session.connection()) {
+        if constexpr (kLevel == pqxx::read_committed) {
+            tx_.exec0("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");  // pooler-safe: this tx
+        }
         session.apply_transaction_settings(tx_);
     }
-    bool writes() const override { return kWrites; }
+    bool writes() const override { return kPolicy == pqxx::read_write; }
     pqxx::transaction_base& sql() override { return tx_; }
 
   private:
-    Base tx_;
+    pqxx::transaction<kLevel, kPolicy> tx_;
 };
 
 // A write batch: read committed, committed by the command once the batch is done.
-using Work = SessionTransaction<pqxx::work, true>;
+using Work = SessionTransaction<pqxx::read_committed, pqxx::read_write>;
 // A read: read committed, read only.
-using ReadTransaction = SessionTransaction<pqxx::read_transaction, false>;
+using ReadTransaction = SessionTransaction<pqxx::read_committed, pqxx::read_only>;
 // A read snapshot: every statement sees the same moment (repeatable read, read only).
-using SnapshotTransaction =
-    SessionTransaction<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>, false>;
+using SnapshotTransaction = SessionTransaction<pqxx::repeatable_read, pqxx::read_only>;
 
 // Keeps two runs of one command from overlapping, through a direct connection and through
 // any PgBouncer pool mode alike: a connection of its own holds one open transaction for the

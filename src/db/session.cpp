@@ -78,13 +78,16 @@ Session::Session(const ConnectionSettings& connection, const SessionSettings& se
 // libpqxx 6.4 leaks the result of an error that closes the connection. Only a direct
 // connection, which ends with ops, is named for the whole session; through a pooler every
 // transaction names itself (a startup parameter or SET would be replayed by PgBouncer onto
-// the server connection and stay there for the application's next client).
+// the server connection and stay there for the application's next client). The same query
+// reads the database's default isolation, which every server connection of the route shares.
 void Session::check_route() {
     try {
         // pooler-safe: a function call that cannot wait or run long needs no timeouts.
         pqxx::nontransaction tx(*connection_);  // pooler-safe
-        through_pooler_ =
-            tx.exec1("SELECT pg_backend_pid()")[0].as<int>() != connection_->backendpid();
+        const auto server =
+            tx.exec1("SELECT pg_backend_pid(), current_setting('default_transaction_isolation')");
+        through_pooler_ = server[0].as<int>() != connection_->backendpid();
+        default_isolation_differs_ = server[1].as<std::string>() != "read committed";
         if (!through_pooler_) {
             tx.exec_params(
                 "SELECT set_config('application_name', $1, false), "  // pooler-safe

@@ -37,6 +37,9 @@ class Session {
     // True when the server's backend pid differs from the one the connection announced
     // (BackendKeyData): something between ops and PostgreSQL (a pooler) answers for it.
     bool through_pooler() const { return through_pooler_; }
+    // Whether the database's default_transaction_isolation is other than read committed, so
+    // that a read committed transaction must name its level.
+    bool default_isolation_differs() const { return default_isolation_differs_; }
 
     // Sets the run's statement_timeout and lock_timeout (through a pooler also its
     // application_name and client_encoding) for `tx` only (set_config(..., true)), so they
@@ -50,6 +53,7 @@ class Session {
     SessionSettings settings_;
     std::unique_ptr<pqxx::connection> connection_;
     bool through_pooler_ = true;  // until the first transaction shows a direct connection
+    bool default_isolation_differs_ = true;  // until the server says
 };
 
 // The transaction a command holds: it hands it to repositories and commits it (or lets it
@@ -81,13 +85,16 @@ class Transaction {
 // A libpqxx transaction on a session that starts with the session's timeouts set for it.
 // Every transaction ops runs is one of these (a test checks the sources for bare ones).
 // libpqxx 6.4 begins a read committed one with a bare BEGIN, which a database whose
-// default_transaction_isolation is serializable runs serializable: ops names the level.
+// default_transaction_isolation is serializable runs serializable: there ops names the level
+// (elsewhere that would be a round trip per batch for nothing).
 template <pqxx::isolation_level kLevel, pqxx::readwrite_policy kPolicy>
 class SessionTransaction final : public Transaction {
   public:
     explicit SessionTransaction(Session& session) : tx_(session.connection()) {
         if constexpr (kLevel == pqxx::read_committed) {
-            tx_.exec0("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");  // pooler-safe: this tx
+            if (session.default_isolation_differs()) {
+                tx_.exec0("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");  // pooler-safe: tx
+            }
         }
         session.apply_transaction_settings(tx_);
     }

@@ -574,14 +574,31 @@ TEST_CASE("a database that defaults to serializable still runs ops's batches rea
     db.exec(
         "CREATE TRIGGER note_isolation AFTER DELETE ON audit_events FOR EACH STATEMENT "
         "EXECUTE FUNCTION note_isolation()");
+    slow_down_deletes(db, "0.5");
     TempDir dir;
-    const auto result = run_ops(archive_args(dir.path(), {"--batch-size", "100"}), db.env());
+    Process process(ops_argv(archive_args(dir.path(), {"--batch-size", "19", "--parallel", "1"})),
+                    db.env());
+    // Serializable, the run's lock transaction (open for the whole run) would keep its first
+    // snapshot, and VACUUM could clean nothing newer anywhere until the run ended. Read
+    // committed, it holds none once the lock watchdog's first 5 s touch has run.
+    std::this_thread::sleep_for(std::chrono::seconds(6));
+    std::int64_t held_horizon = 0;
+    for (int i = 0; i < 10; ++i) {
+        usleep(100000);
+        held_horizon += db.count(
+            "SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND "
+            "l.locktype = 'advisory' AND l.granted WHERE a.state = 'idle in transaction' AND "
+            "a.backend_xmin IS NOT NULL");
+    }
+    const auto result = process.wait();
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
     CHECK(result.json()["deleted"] == 300);
+    CHECK(result.json()["duration_ms"].get<int>() > 7000);  // it was sampled mid-run
+    CHECK(held_horizon == 0);
     CHECK(db.scalar("SELECT string_agg(DISTINCT level, ',') FROM seen_isolation") ==
           "read committed");
-    CHECK(db.count("SELECT count(*) FROM seen_isolation") == 3);
+    CHECK(db.count("SELECT count(*) FROM seen_isolation") == 16);
 }
 
 // A deferred trigger fails the first batch's COMMIT with a serialization failure once, after

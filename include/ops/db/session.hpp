@@ -85,8 +85,9 @@ class Transaction {
 // A libpqxx transaction on a session that starts with the session's timeouts set for it.
 // Every transaction ops runs is one of these (a test checks the sources for bare ones).
 // libpqxx 6.4 begins a read committed one with a bare BEGIN, which a database whose
-// default_transaction_isolation is serializable runs serializable: there ops names the level
-// (elsewhere that would be a round trip per batch for nothing).
+// default_transaction_isolation is serializable runs serializable (the run's lock
+// transaction would then hold its snapshot, and VACUUM's horizon, for the whole run): there
+// ops names the level (elsewhere that would be a round trip per batch for nothing).
 template <pqxx::isolation_level kLevel, pqxx::readwrite_policy kPolicy>
 class SessionTransaction final : public Transaction {
   public:

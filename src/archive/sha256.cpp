@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "ops/core/text.hpp"
+
 namespace ops {
 
 struct Sha256::State {
@@ -31,13 +33,7 @@ std::string Sha256::hex() const {
     unsigned int length = 0;
     EVP_DigestFinal_ex(copy, digest, &length);
     EVP_MD_CTX_free(copy);
-    static const char* kHex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += kHex[digest[i] >> 4];
-        out += kHex[digest[i] & 0xf];
-    }
-    return out;
+    return hex_of(digest, length);
 }
 
 }  // namespace ops

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "ops/core/errors.hpp"
+#include "ops/core/text.hpp"
 
 namespace ops {
 namespace {
@@ -29,13 +30,7 @@ std::string random_suffix() {
         }
         filled += static_cast<std::size_t>(got);
     }
-    static const char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char b : bytes) {
-        out += kHex[b >> 4];
-        out += kHex[b & 0xf];
-    }
-    return out;
+    return hex_of(bytes, sizeof bytes);
 }
 
 }  // namespace

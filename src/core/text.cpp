@@ -18,8 +18,20 @@ bool has_control_character(std::string_view text) {
     return std::any_of(text.begin(), text.end(), is_control);
 }
 
+void append_hex(std::string& out, unsigned char byte, bool upper) {
+    const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    out += digits[byte >> 4];
+    out += digits[byte & 0xf];
+}
+
+std::string hex_of(const unsigned char* bytes, std::size_t size) {
+    std::string out;
+    out.reserve(2 * size);
+    for (std::size_t i = 0; i < size; ++i) append_hex(out, bytes[i]);
+    return out;
+}
+
 std::string escape_control(std::string_view text) {
-    static const char kHex[] = "0123456789abcdef";
     std::string out;
     out.reserve(text.size());
     for (const char c : text) {
@@ -32,10 +44,8 @@ std::string escape_control(std::string_view text) {
         } else if (c == '\t') {
             out += "\\t";
         } else if (is_control(c)) {
-            const auto byte = static_cast<unsigned char>(c);
             out += "\\x";
-            out += kHex[byte >> 4];
-            out += kHex[byte & 0xf];
+            append_hex(out, static_cast<unsigned char>(c));
         } else {
             out += c;
         }

@@ -8,6 +8,8 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "ops/core/text.hpp"
+
 namespace ops {
 namespace {
 
@@ -70,12 +72,6 @@ std::string serialized_backoff(const std::vector<std::int64_t>& backoff) {
 
 std::string json_nullable_int(const std::optional<std::int64_t>& value) {
     return value ? integer_text(*value) : "null";
-}
-
-void append_hex(std::string& out, unsigned char byte) {
-    constexpr const char* kHex = "0123456789abcdef";
-    out += kHex[byte >> 4];
-    out += kHex[byte & 0x0f];
 }
 
 // Length of the UTF-8 sequence starting at `text[i]`, 0 when it is not a valid one

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <regex>
 
+#include "ops/core/text.hpp"
+
 namespace ops {
 namespace {
 
@@ -123,14 +125,14 @@ namespace {
 // The user name as a URL carries it: its bytes other than letters, digits and "-._~" as %XX,
 // so that the shown URL has one ':' and one '@' in its user part and no control character.
 std::string url_user(const std::string& user) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
     std::string out;
     for (const char c : user) {
         const auto byte = static_cast<unsigned char>(c);
         if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
             out += c;
         } else {
-            out += {'%', kHex[byte >> 4], kHex[byte & 15]};
+            out += '%';
+            append_hex(out, byte, true);
         }
     }
     return out;

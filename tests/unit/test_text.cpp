@@ -29,3 +29,12 @@ TEST_CASE("cron expressions that never fire are refused") {
         CHECK_NOTHROW(CronExpression::parse(fires, "--cron x"));
     }
 }
+
+TEST_CASE("hex: two digits per byte, lowercase unless a URL's uppercase is asked for") {
+    const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+    CHECK(hex_of(bytes, sizeof bytes) == "000fa5ff");
+    CHECK(hex_of(bytes, 0).empty());
+    std::string url = "%";
+    append_hex(url, 0xab, true);
+    CHECK(url == "%AB");
+}

@@ -25,6 +25,11 @@ int utf8_step(std::string_view text, std::size_t i);
 // True when all of `text` is well-formed UTF-8 (utf8_step never negative).
 bool is_utf8(std::string_view text);
 
+// `byte` as two hex digits appended to `out`: lowercase, or uppercase as a URL's %XX has them.
+void append_hex(std::string& out, unsigned char byte, bool upper = false);
+// `size` bytes as lowercase hex (a digest, a random name).
+std::string hex_of(const unsigned char* bytes, std::size_t size);
+
 // Throws UsageError "<option>: contains a control character ..." when `value` has one.
 void refuse_control_characters(std::string_view value, const std::string& option);
 

@@ -107,8 +107,7 @@ std::vector<Summary> redis_checks(const ResolvedConfig* config, const std::strin
     if (!on_redis(queue)) return {};
     RedisQueueSettings settings;
     try {
-        const ResolvedConfig none;
-        settings = redis_queue_settings(config != nullptr ? *config : none, redis_url);
+        settings = redis_queue_settings(config, redis_url);
     } catch (const ConfigError& e) {
         return {row("redis settings", e.what(), "")};
     }

@@ -34,9 +34,7 @@ std::unique_ptr<RedisRedriveTarget> RedisRedriveTarget::open(const QueueSettings
                                                              const ResolvedConfig* config,
                                                              const RedisRedriveOptions& options) {
     if (!on_redis(queue)) return nullptr;
-    const ResolvedConfig none;
-    return std::make_unique<RedisRedriveTarget>(
-        redis_queue_settings(config != nullptr ? *config : none, options.url));
+    return std::make_unique<RedisRedriveTarget>(redis_queue_settings(config, options.url));
 }
 
 RedisRedriveTarget::RedisRedriveTarget(RedisQueueSettings settings)

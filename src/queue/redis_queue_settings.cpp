@@ -115,4 +115,10 @@ RedisQueueSettings redis_queue_settings(const ResolvedConfig& config,
     return settings;
 }
 
+RedisQueueSettings redis_queue_settings(const ResolvedConfig* config,
+                                        const std::string& url_override) {
+    const ResolvedConfig no_env_file;
+    return redis_queue_settings(config != nullptr ? *config : no_env_file, url_override);
+}
+
 }  // namespace ops

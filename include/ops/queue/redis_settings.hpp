@@ -63,5 +63,8 @@ std::optional<std::string> laravel_slug(std::string_view text, char separator);
 // over REDIS_URL and REDIS_HOST...; throws ConfigError for a value of the wrong form.
 RedisQueueSettings redis_queue_settings(const ResolvedConfig& config,
                                         const std::string& url_override);
+// The same without an env file (nullptr): the process environment alone.
+RedisQueueSettings redis_queue_settings(const ResolvedConfig* config,
+                                        const std::string& url_override);
 
 }  // namespace ops

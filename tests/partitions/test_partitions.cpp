@@ -39,8 +39,8 @@ void partition_audit_events(TestDatabase& db) {
         "p_start_partition := '2026-01-01', p_premake := 2)");
 }
 
-// `per_month` rows in each month from 2026-01 to 2026-11 (json metadata with pretty text,
-// JSON null, backslashes), rows from 2025 (they land in DEFAULT) and NULL created_at ones.
+// `per_month` rows in each month from 2026-01 to 2026-11 (json metadata with pretty text:
+// line breaks and a tab, JSON null, backslashes), rows from 2025 (they land in DEFAULT) and NULL created_at ones.
 void seed(TestDatabase& db, int per_month) {
     db.exec("INSERT INTO tenants (name) VALUES ('acme'), ('globex')");
     db.exec(
@@ -48,7 +48,7 @@ void seed(TestDatabase& db, int per_month) {
         "metadata, created_at, updated_at) "
         "SELECT 1 + i % 2, (ARRAY['web','api','wa','billing'])[1 + i % 4], 'order.created', i, "
         "'10.0.0.' || (i % 250), E'Mozilla \"q\" back\\\\slash', "
-        "CASE WHEN i % 5 = 0 THEN E'{\\n  \"pretty\": true\\n}'::json WHEN i % 5 = 1 THEN NULL "
+        "CASE WHEN i % 5 = 0 THEN E'{\\n\\t\"pretty\": true,\\r\\n \"b\": \"\\\\\\\\t\"}'::json WHEN i % 5 = 1 THEN NULL "
         "     WHEN i % 5 = 2 THEN 'null'::json ELSE json_build_object('order', i) END, "
         "t, t FROM generate_series(1, 11 * " +
         std::to_string(per_month) +

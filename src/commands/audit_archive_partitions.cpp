@@ -282,20 +282,29 @@ void PartitionStep::record(const Copied& copied) {
     spdlog::info("{}: {} rows archived whole, table dropped", copied.table, copied.tally.rows);
 }
 
-// Runs `action` in its own transaction under kLockTimeout; on a lock timeout (55P03) waits
-// kRetryPause and tries again, up to kLockTries times. False when every try timed out or a
-// stop was requested meanwhile.
+// Runs `action` in its own transaction under kLockTimeout; when a lock was not granted in
+// time (55P03) or a deadlock rolled it back (40P01), waits kRetryPause and tries again, up to
+// kLockTries times. False when no try committed or a stop was requested meanwhile.
 bool PartitionStep::with_lock_retries(Session& session, const std::string& what,
                                       const std::function<void(PartitionRepository&)>& action) {
     for (int attempt = 1; attempt <= kLockTries; ++attempt) {
         const auto started = std::chrono::steady_clock::now();
-        if (commit_within_lock_timeout(session, kLockTimeout, action)) return true;
+        const LockedCommit outcome = commit_within_lock_timeout(session, kLockTimeout, action);
+        if (outcome == LockedCommit::kCommitted) return true;
         const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
-        ++lock_timeouts_;
         longest_lock_wait_ = std::max(longest_lock_wait_, waited);
-        spdlog::info("{}: lock not granted within {} ms (try {} of {}), trying again", what,
-                     kLockTimeout.count(), attempt, kLockTries);
+        if (outcome == LockedCommit::kDeadlocked) {
+            ++deadlocks_;
+            spdlog::info(
+                "{}: deadlock with another session, rolled back (try {} of {}), trying "
+                "again",
+                what, attempt, kLockTries);
+        } else {
+            ++lock_timeouts_;
+            spdlog::info("{}: lock not granted within {} ms (try {} of {}), trying again", what,
+                         kLockTimeout.count(), attempt, kLockTries);
+        }
         if (stop_requested()) return false;
         interruptible_sleep(kRetryPause);
     }
@@ -337,6 +346,7 @@ void PartitionStep::add_to(Summary& summary, DryRun dry_run) const {
         p["dropped"] = dropped_;
         p["not_detached"] = not_detached_;
         p["lock_timeouts"] = lock_timeouts_;
+        p["deadlocks"] = deadlocks_;
         p["longest_lock_wait_ms"] = longest_lock_wait_.count();
         add_totals(summary);
     } else {

@@ -114,6 +114,7 @@ class PartitionStep {
     std::vector<std::string> not_detached_;
     Summary files_ = Summary::array();
     int lock_timeouts_ = 0;
+    int deadlocks_ = 0;
     std::chrono::milliseconds longest_lock_wait_{0};
 };
 

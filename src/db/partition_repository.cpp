@@ -130,18 +130,20 @@ std::string PartitionRepository::parent_columns() {
         .as<std::string>();
 }
 
-bool commit_within_lock_timeout(Session& session, std::chrono::milliseconds timeout,
-                                const std::function<void(PartitionRepository&)>& action) {
+LockedCommit commit_within_lock_timeout(Session& session, std::chrono::milliseconds timeout,
+                                        const std::function<void(PartitionRepository&)>& action) {
     try {
         Work tx(session);
         PartitionRepository repo(tx);
         repo.set_lock_timeout(timeout);
         action(repo);
         tx.commit();
-        return true;
-    } catch (const pqxx::sql_error& e) {
-        if (sqlstate_of(e) != "55P03") throw;
-        return false;
+        return LockedCommit::kCommitted;
+    } catch (const pqxx::failure& e) {
+        const std::string state = sqlstate_of(e);
+        if (state == "55P03") return LockedCommit::kLockTimedOut;
+        if (state == "40P01") return LockedCommit::kDeadlocked;
+        throw;
     }
 }
 

@@ -40,7 +40,8 @@ void partition_audit_events(TestDatabase& db) {
 }
 
 // `per_month` rows in each month from 2026-01 to 2026-11 (json metadata with pretty text:
-// line breaks and a tab, JSON null, backslashes), rows from 2025 (they land in DEFAULT) and NULL created_at ones.
+// line breaks and a tab, JSON null, backslashes), rows from 2025 (they land in DEFAULT) and NULL
+// created_at ones.
 void seed(TestDatabase& db, int per_month) {
     db.exec("INSERT INTO tenants (name) VALUES ('acme'), ('globex')");
     db.exec(
@@ -48,7 +49,8 @@ void seed(TestDatabase& db, int per_month) {
         "metadata, created_at, updated_at) "
         "SELECT 1 + i % 2, (ARRAY['web','api','wa','billing'])[1 + i % 4], 'order.created', i, "
         "'10.0.0.' || (i % 250), E'Mozilla \"q\" back\\\\slash', "
-        "CASE WHEN i % 5 = 0 THEN E'{\\n\\t\"pretty\": true,\\r\\n \"b\": \"\\\\\\\\t\"}'::json WHEN i % 5 = 1 THEN NULL "
+        "CASE WHEN i % 5 = 0 THEN E'{\\n\\t\"pretty\": true,\\r\\n \"b\": \"\\\\\\\\t\"}'::json "
+        "WHEN i % 5 = 1 THEN NULL "
         "     WHEN i % 5 = 2 THEN 'null'::json ELSE json_build_object('order', i) END, "
         "t, t FROM generate_series(1, 11 * " +
         std::to_string(per_month) +
@@ -140,6 +142,18 @@ std::string marked_leftovers(TestDatabase& db) {
         "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c JOIN pg_description "
         "d ON d.objoid = c.oid AND d.objsubid = 0 WHERE d.description LIKE 'ops audit archive: "
         "detached from %' AND NOT c.relispartition");
+}
+
+// Polls (up to 5 s) until a backend of ops's matches `condition` (on pg_stat_activity).
+bool wait_for_ops_backend(TestDatabase& db, const std::string& condition) {
+    for (int i = 0; i < 250; ++i) {
+        if (db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'ops %' "
+                     "AND " +
+                     condition) > 0)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
 }
 
 }  // namespace
@@ -342,6 +356,43 @@ TEST_CASE("DETACH waits in short tries behind a reader and goes once it is gone"
     CHECK(summary["partitions"]["lock_timeouts"].get<int>() >= 1);
     CHECK(summary["partitions"]["dropped"].size() == 5);
     CHECK(result.err.find("lock not granted within 100 ms") != std::string::npos);
+}
+
+// A DETACH group takes its partitions' locks one by one, and the application may hold one of
+// them while it waits for one the group already has. Here the server breaks that cycle by
+// rolling the DETACH back (ops's deadlock_timeout is below its lock timeout): the group tries
+// again once the other session is gone, as after a lock timeout.
+TEST_CASE("a DETACH that deadlocks with the application is rolled back and tried again") {
+    TestDatabase db;
+    prepared(db, 20);
+    db.exec("ALTER DATABASE " + db.name() + " SET deadlock_timeout = '10ms'");
+    // The first COMMENT a DETACH group writes sleeps, holding audit_events_p2026_01's lock.
+    db.exec("CREATE SEQUENCE detach_pause");
+    db.exec(
+        "CREATE FUNCTION pause_first_comment() RETURNS event_trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN IF nextval('detach_pause') = 1 THEN PERFORM pg_sleep(2); END IF; END $$");
+    db.exec(
+        "CREATE EVENT TRIGGER pause_first_comment ON ddl_command_end WHEN TAG IN ('COMMENT') "
+        "EXECUTE FUNCTION pause_first_comment()");
+    pqxx::connection app(db.url());
+    pqxx::work holds(app);
+    holds.exec("SET deadlock_timeout = '100ms'");
+    holds.exec("LOCK TABLE audit_events_p2026_02 IN ROW EXCLUSIVE MODE");
+    TempDir dir;
+    Process process(ops_argv(archive_args(dir.path())), db.env());
+    REQUIRE(wait_for_ops_backend(db, "wait_event = 'PgSleep'"));
+    // Waits for the paused group's lock; ops, waking, waits for this one's: a cycle.
+    holds.exec("LOCK TABLE audit_events_p2026_01 IN ACCESS SHARE MODE");
+    holds.commit();
+    const auto result = process.wait();
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    const auto summary = result.json();
+    CHECK(summary["partitions"]["deadlocks"] == 1);
+    CHECK(summary["partitions"]["dropped"].size() == 5);
+    CHECK(result.err.find("deadlock with another session, rolled back (try 1 of 30)") !=
+          std::string::npos);
+    CHECK(db.count("SELECT count(*) FROM audit_events WHERE created_at < '2026-06-15'") == 0);
 }
 
 TEST_CASE(

@@ -77,10 +77,14 @@ class PartitionRepository {
     pqxx::transaction_base& tx_;
 };
 
+// How commit_within_lock_timeout ended: committed, or rolled back for a lock it did not get.
+enum class LockedCommit { kCommitted, kLockTimedOut, kDeadlocked };
+
 // Runs `action` in a transaction of its own on `session` whose lock_timeout is `timeout`, and
-// commits it. False, with nothing committed, when a lock was not granted within `timeout`
-// (55P03); any other error propagates.
-bool commit_within_lock_timeout(Session& session, std::chrono::milliseconds timeout,
-                                const std::function<void(PartitionRepository&)>& action);
+// commits it. Nothing is committed when a lock was not granted within `timeout` (55P03) or
+// the server broke a deadlock by rolling this transaction back (40P01): a DETACH or DROP
+// waits for locks the application also takes, in its own order. Any other error propagates.
+LockedCommit commit_within_lock_timeout(Session& session, std::chrono::milliseconds timeout,
+                                        const std::function<void(PartitionRepository&)>& action);
 
 }  // namespace ops

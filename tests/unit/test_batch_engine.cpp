@@ -151,6 +151,20 @@ TEST_CASE("batch engine: a stop request ends planning, batches in flight finish"
     CHECK(job.folded.back().range.upper == 30);
 }
 
+TEST_CASE("batch engine: a stop request that comes while a plan runs stops before its batch") {
+    FakeJob job(1000);
+    std::atomic<bool> stop{false};
+    job.on_plan = [&stop](const ops::batch::Next& next) {
+        if (next.after == 20) stop = true;  // the signal lands during the third plan
+    };
+    auto workers = workers_of(1);
+    const auto outcome =
+        Engine<Worker, int, Batch>(job, config(10, 1), test_hooks(stop)).run(pointers(workers));
+    CHECK(outcome.stop == Stop::kSignal);
+    REQUIRE(job.folded.size() == 2);  // that plan's batch never ran
+    CHECK(job.folded.back().range.upper == 20);
+}
+
 TEST_CASE("batch engine: --max-runtime stops at the first plan past the deadline") {
     FakeJob job(1000);
     std::atomic<bool> stop{false};

@@ -271,6 +271,12 @@ std::optional<Planned<Task>> Engine<Worker, Task, Result>::plan_next(Worker& wor
         end_planning(Stop::kExhausted);
         return std::nullopt;
     }
+    // A plan can take a while (it may await the batches in flight): a signal or the deadline
+    // that came meanwhile stops the run before the batch, not after it.
+    if (auto stop = stop_rule()) {
+        end_planning(*stop);
+        return std::nullopt;
+    }
     if (!job_.admit(worker)) {
         end_planning(hooks_.stop_requested() ? Stop::kSignal : Stop::kRefused);
         return std::nullopt;

@@ -85,15 +85,6 @@ std::vector<std::pair<std::string, DatabaseNeeds>> declared_needs(const std::str
     return all;
 }
 
-// As `wa redrive-failed` decides it; a queue setting it refuses is the queue report's to name.
-bool jobs_go_to_redis(const ResolvedConfig* config, const std::string& redis_url) {
-    try {
-        return on_redis(queue_settings(config, redis_url));
-    } catch (const ConfigError&) {
-        return false;
-    }
-}
-
 }  // namespace
 
 CommandSpec DoctorCommand::spec() {
@@ -138,7 +129,9 @@ void DoctorCommand::execute(CommandEnv& env) {
     ReadTransaction tx(*env.session);
     SchemaRepository schema(tx);
     role_ = schema.current_role();
-    jobs_on_redis_ = jobs_go_to_redis(env.config, redis_url_);
+    // As `wa redrive-failed` decides it; a queue setting it refuses is the queue report's.
+    const QueueChoice queue = choose_queue(env.config, redis_url_);
+    jobs_on_redis_ = queue.settings && on_redis(*queue.settings);
     const auto commands = declared_needs(only_, jobs_on_redis_);
     DatabaseNeeds all;
     for (const auto& [name, needs] : commands) all = combined(all, needs);
@@ -148,11 +141,10 @@ void DoctorCommand::execute(CommandEnv& env) {
     if (only_.empty() || only_ == "audit archive") check_archive_folder();
     if (only_.empty() || only_ == "wa redrive-failed") {
         queue_ = doctor_queue_report(
-            tx, env.config, redis_url_,
-            [this](const std::string& n, const std::string& p) { add_check(n, p); });
+            tx, queue, [this](const std::string& n, const std::string& p) { add_check(n, p); });
     }
     for (const auto& check : replication_checks(tx, env.run.timezone)) add_row(check);
-    for (const auto& check : redis_checks(env.config, redis_url_)) add_row(check);
+    for (const auto& check : redis_checks(queue, env.config, redis_url_)) add_row(check);
 }
 
 // "DELETE (audit archive)": a missing privilege and who needs it.

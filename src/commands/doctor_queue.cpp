@@ -52,17 +52,22 @@ void report_application_job(QueueRepository& repository, Summary& report,
 
 }  // namespace
 
-Summary doctor_queue_report(Transaction& tx, const ResolvedConfig* config,
-                            const std::string& redis_url, const AddCheck& add_check) {
-    Summary report;
-    QueueSettings queue;
+QueueChoice choose_queue(const ResolvedConfig* config, const std::string& redis_url) {
     try {
-        queue = queue_settings(config, redis_url);
+        return {queue_settings(config, redis_url), {}};
     } catch (const ConfigError& e) {
-        add_check("queue connection", e.what());
-        report["refused"] = e.what();
+        return {std::nullopt, e.what()};
+    }
+}
+
+Summary doctor_queue_report(Transaction& tx, const QueueChoice& choice, const AddCheck& add_check) {
+    Summary report;
+    if (!choice.settings) {
+        add_check("queue connection", choice.refused);
+        report["refused"] = choice.refused;
         return report;
     }
+    const QueueSettings& queue = *choice.settings;
     report["connection"] = queue.connection;
     report["queue"] = queue.queue;
     if (on_redis(queue)) {  // its rows: redis_checks (doctor_redis)

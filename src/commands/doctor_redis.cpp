@@ -97,21 +97,17 @@ Summary worker_row(RedisClient& client, const RedisQueueSettings& settings) {
 
 }  // namespace
 
-std::vector<Summary> redis_checks(const ResolvedConfig* config, const std::string& redis_url) {
-    QueueSettings queue;
-    try {
-        queue = queue_settings(config, redis_url);
-    } catch (const ConfigError&) {
-        return {};  // the queue report names it
-    }
-    if (!on_redis(queue)) return {};
+std::vector<Summary> redis_checks(const QueueChoice& queue, const ResolvedConfig* config,
+                                  const std::string& redis_url) {
+    // A refused choice is the queue report's to name.
+    if (!queue.settings || !on_redis(*queue.settings)) return {};
     RedisQueueSettings settings;
     try {
         settings = redis_queue_settings(config, redis_url);
     } catch (const ConfigError& e) {
         return {row("redis settings", e.what(), "")};
     }
-    settings.queue = queue.queue;
+    settings.queue = queue.settings->queue;
     try {
         RedisClient client(settings.endpoint, std::chrono::seconds(5));
         return {connection_row(client), prefix_row(client, settings), worker_row(client, settings)};

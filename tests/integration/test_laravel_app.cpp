@@ -176,6 +176,22 @@ TEST_CASE(
         CHECK(result.err.find("QUEUE_CONNECTION is '" + connection + "'") != std::string::npos);
         CHECK(snapshot(db) == before);
     }
+    // doctor names the refusal once, as its queue check, and checks no Redis server for it.
+    const auto doctor =
+        run_ops({"--output", "json", "--env-file",
+                 write_env(dir, db_lines(db) + "QUEUE_CONNECTION=sqs\n"), "doctor"});
+    CHECK(doctor.exit_code == 1);
+    const auto report = doctor.json();
+    CHECK(report["queue"]["refused"].get<std::string>().find("QUEUE_CONNECTION is 'sqs'") !=
+          std::string::npos);
+    int queue_rows = 0;
+    for (const auto& check : report["checks"]) {
+        const auto name = check["check"].get<std::string>();
+        if (name.find("redis") != std::string::npos || name.find("queue") != std::string::npos)
+            ++queue_rows;
+        if (name == "queue connection") CHECK(check["status"] == "problem");
+    }
+    CHECK(queue_rows == 1);
     const auto bad = run_ops(redrive(write_env(dir, db_lines(db) + "DB_QUEUE_CONNECTION=other\n")));
     CHECK(bad.exit_code == 78);
     CHECK(bad.err.find("DB_QUEUE_CONNECTION is 'other'") != std::string::npos);

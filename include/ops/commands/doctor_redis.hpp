@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "ops/commands/doctor_queue.hpp"
 #include "ops/core/config.hpp"
 #include "ops/output/summary.hpp"
 
@@ -12,8 +13,8 @@ namespace ops {
 // pushed jobs and their markers, which voids exactly-once), the prefix (the queue's keys under
 // it, or the prefixes it finds instead) and whether a worker seems to consume the queue. Each
 // row is {check, status ok|problem, detail}. Reads only.
-// `redis_url` (doctor's --redis-url) puts the queue on Redis and names the server, as
-// redrive's does.
-std::vector<Summary> redis_checks(const ResolvedConfig* config, const std::string& redis_url);
+// `redis_url` (doctor's --redis-url) names the server, as redrive's does.
+std::vector<Summary> redis_checks(const QueueChoice& queue, const ResolvedConfig* config,
+                                  const std::string& redis_url);
 
 }  // namespace ops

@@ -294,17 +294,13 @@ bool PartitionStep::with_lock_retries(Session& session, const std::string& what,
         const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
         longest_lock_wait_ = std::max(longest_lock_wait_, waited);
-        if (outcome == LockedCommit::kDeadlocked) {
-            ++deadlocks_;
-            spdlog::info(
-                "{}: deadlock with another session, rolled back (try {} of {}), trying "
-                "again",
-                what, attempt, kLockTries);
-        } else {
-            ++lock_timeouts_;
-            spdlog::info("{}: lock not granted within {} ms (try {} of {}), trying again", what,
-                         kLockTimeout.count(), attempt, kLockTries);
-        }
+        const bool deadlocked = outcome == LockedCommit::kDeadlocked;
+        ++(deadlocked ? deadlocks_ : lock_timeouts_);
+        spdlog::info(
+            "{}: {} (try {} of {}), trying again", what,
+            deadlocked ? "deadlock with another session, rolled back"
+                       : "lock not granted within " + std::to_string(kLockTimeout.count()) + " ms",
+            attempt, kLockTries);
         if (stop_requested()) return false;
         interruptible_sleep(kRetryPause);
     }

@@ -29,22 +29,26 @@ std::int64_t parse_row_id(std::string_view text) {
     return id;
 }
 
-// One row iterator for the whole result and one field iterator a row, walked across its
-// columns: the fewest libpqxx objects (and shared-pointer copies) that reach every value.
+// The fewest libpqxx objects that reach every value: libpqxx 6.4's iterators hand out a new
+// row or field (each holding two shared pointers, so four atomic operations) for every `*`,
+// where `->` gives the iterator itself. So one row iterator walks the result and one field
+// iterator a row walks its columns, read through `->`: one object a row instead of six
+// (docs/BENCHMARKS.md, "Client CPU").
 ArchivedBatch::ArchivedBatch(const pqxx::result& result) : result_(result) {
     if (result_.columns() != kColumns && !result_.empty()) {
         throw RunFailure("an archived batch has " + std::to_string(result_.columns()) +
                          " columns, not id, channel, created_at and the line");
     }
     rows_.reserve(result_.size());
-    for (const auto& row : result_) {
-        auto field = row.begin();
+    const auto end = result_.end();
+    for (auto row = result_.begin(); row != end; ++row) {
+        auto field = row->begin();
         Row values;
-        values.id = parse_row_id(view_of(*field));
+        values.id = parse_row_id(view_of(field));
         values.start = text_.size();
-        values.channel = append(text_, view_of(*++field));
-        values.created_at = append(text_, view_of(*++field));
-        const std::string_view line = view_of(*++field);
+        values.channel = append(text_, view_of(++field));
+        values.created_at = append(text_, view_of(++field));
+        const std::string_view line = view_of(++field);
         values.line = line.data();
         values.json = static_cast<std::uint32_t>(line.size());
         // Room for the batch at the first row's size, with a margin (most batches then grow the

@@ -48,7 +48,7 @@ Outcome classify_database_error(const pqxx::failure& e) {
                       "lost the connection to the database: " + std::string(e.what()),
                       "the summary shows what was committed; run the command again to continue");
     }
-    return failed(ExitCode::kFailure, describe_sql_error(e));
+    return failed(ExitCode::kFailure, describe_database_failure(e));
 }
 
 }  // namespace

@@ -128,7 +128,7 @@ void Transaction::commit_once(const std::string& what) {
         commit();
     } catch (const pqxx::failure& e) {
         if (!is_transient(e)) throw;
-        throw RunFailure(what + ": " + describe_sql_error(e));
+        throw RunFailure(what + ": " + describe_database_failure(e));
     }
 }
 

@@ -60,7 +60,7 @@ std::string sqlstate_of(const pqxx::failure& error) {
     return {};
 }
 
-std::string describe_sql_error(const pqxx::failure& error) {
+std::string describe_database_failure(const pqxx::failure& error) {
     const std::string state = sqlstate_of(error);
     return "database error" + (state.empty() ? std::string() : " (SQLSTATE " + state + ")") + ": " +
            trimmed(error.what());

@@ -16,7 +16,7 @@ TEST_CASE("sql error: class 40 as libpqxx 6.4 throws it has its SQLSTATE and is 
     CHECK(sqlstate_of(serialization) == "40001");
     CHECK(is_transient(deadlock));
     CHECK(is_transient(serialization));
-    CHECK(ops::describe_sql_error(deadlock) ==
+    CHECK(ops::describe_database_failure(deadlock) ==
           "database error (SQLSTATE 40P01): ERROR:  deadlock detected");
 }
 

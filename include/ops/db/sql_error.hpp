@@ -11,7 +11,8 @@ namespace ops {
 // Empty for a failure that is no server error (a lost connection).
 std::string sqlstate_of(const pqxx::failure& error);
 
-// "database error (SQLSTATE 42501): ERROR:  permission denied for table jobs".
-std::string describe_sql_error(const pqxx::failure& error);
+// "database error (SQLSTATE 42501): ERROR:  permission denied for table jobs"; a failure that
+// is no server error (a lost connection) has no SQLSTATE part.
+std::string describe_database_failure(const pqxx::failure& error);
 
 }  // namespace ops

@@ -5,8 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/db/statement.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
+
+AuditRepository::AuditRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 // The rows a selection matches, named {matches} in the statements below (its parameters bound

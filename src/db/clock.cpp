@@ -1,8 +1,12 @@
 #include "ops/db/clock.hpp"
 
 #include "ops/db/statement.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
+
+Clock::Clock(Transaction& tx, std::string zone)
+    : tx_(SqlAccess::of(tx)), timezone_(std::move(zone)) {}
 
 std::string Clock::now() {
     static const Statement now("SELECT to_char(now() AT TIME ZONE :zone, :wall_time)");

@@ -5,8 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/db/sql_error.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
+
+PartitionRepository::PartitionRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 constexpr const char* kMarkerPrefix = "ops audit archive: detached from ";

@@ -4,10 +4,14 @@
 
 #include <memory>
 
+#include "sql_access.hpp"
+
 namespace ops {
 namespace {
 
-int server_pid(Transaction& tx) { return tx.sql().exec1("SELECT pg_backend_pid()")[0].as<int>(); }
+int server_pid(Transaction& tx) {
+    return SqlAccess::of(tx).exec1("SELECT pg_backend_pid()")[0].as<int>();
+}
 
 int server_pid_of_transaction(Session& session) {
     ReadTransaction tx(session);

@@ -4,6 +4,7 @@
 
 #include "ops/db/statement.hpp"
 #include "ops/db/wa_message_repository.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
 namespace {
@@ -15,7 +16,7 @@ constexpr const char* kUuidPattern = R"re("uuid":"([0-9a-f-]{36})")re";
 }  // namespace
 
 QueueRepository::QueueRepository(Transaction& tx, const std::string& jobs_table)
-    : tx_(tx.sql()), jobs_(quoted_table(tx, jobs_table)) {}
+    : tx_(SqlAccess::of(tx)), jobs_(quoted_table(tx, jobs_table)) {}
 
 bool QueueRepository::table_exists(const std::string& table) {
     static const Statement exists("SELECT to_regclass(:table) IS NOT NULL");

@@ -6,8 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/db/statement.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
+
+QuotaRepository::QuotaRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 // The counting rule for orders aliased `o`, named {counted} in the statements below: created

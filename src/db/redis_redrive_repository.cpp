@@ -2,7 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sql_access.hpp"
+
 namespace ops {
+
+RedisRedriveRepository::RedisRedriveRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 // The selection, as WaMessageRepository matches it ($1 codes, $2 include NULL, $3 tenants,

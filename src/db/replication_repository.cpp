@@ -1,8 +1,11 @@
 #include "ops/db/replication_repository.hpp"
 
 #include "ops/db/statement.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
+
+ReplicationRepository::ReplicationRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 template <typename T>

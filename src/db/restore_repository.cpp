@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "sql_access.hpp"
+
 namespace ops {
+
+RestoreRepository::RestoreRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 std::string joined(const std::vector<std::string>& parts, const char* separator) {

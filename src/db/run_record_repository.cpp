@@ -1,8 +1,11 @@
 #include "ops/db/run_record_repository.hpp"
 
 #include "ops/db/statement.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
+
+RunRecordRepository::RunRecordRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 std::string dump(const nlohmann::ordered_json& metadata) {

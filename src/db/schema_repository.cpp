@@ -1,8 +1,11 @@
 #include "ops/db/schema_repository.hpp"
 
 #include "ops/db/statement.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
+
+SchemaRepository::SchemaRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 std::vector<std::string> first_column(const pqxx::result& rows) {

@@ -17,6 +17,7 @@
 #include "ops/db/pooler.hpp"
 #include "ops/db/retry.hpp"
 #include "ops/db/statement.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
 namespace {
@@ -134,7 +135,7 @@ void Transaction::commit_once(const std::string& what) {
 
 std::string Session::server_version() {
     ReadTransaction tx(*this);
-    return tx.sql().exec1("SELECT current_setting('server_version')")[0].as<std::string>();
+    return SqlAccess::of(tx).exec1("SELECT current_setting('server_version')")[0].as<std::string>();
 }
 
 class AdvisoryLock::Watchdog {
@@ -202,7 +203,7 @@ AdvisoryLock::AdvisoryLock(Session& session, const std::string& lock_name)
                pg_try_advisory_xact_lock(:namespace, :key)
     )sql");
     const int key = lock_key(lock_name);
-    pqxx::transaction_base& tx = transaction_->sql();
+    pqxx::transaction_base& tx = SqlAccess::of(*transaction_);
     // The transaction stays open for the whole run: a server-wide
     // idle_in_transaction_session_timeout must not end it (and the lock) half-way.
     if (run1(tx, Bindings(try_lock).set("namespace", kLockNamespace).set("key", key))[1]

@@ -8,6 +8,7 @@
 
 #include "ops/core/errors.hpp"
 #include "ops/db/statement.hpp"
+#include "sql_access.hpp"
 
 namespace ops {
 namespace {
@@ -235,11 +236,11 @@ std::string quoted_table(pqxx::transaction_base& tx, const std::string& table) {
 }
 
 std::string quoted_table(Transaction& tx, const std::string& table) {
-    return quoted_table(tx.sql(), table);
+    return quoted_table(SqlAccess::of(tx), table);
 }
 
 WaMessageRepository::WaMessageRepository(Transaction& tx, const std::string& jobs_table)
-    : tx_(tx.sql()), jobs_(quoted_table(tx, jobs_table)) {}
+    : tx_(SqlAccess::of(tx)), jobs_(quoted_table(tx, jobs_table)) {}
 
 std::vector<std::int64_t> WaMessageRepository::ids_with_pending_job(
     const RedriveSelection& selection) {

@@ -51,7 +51,7 @@ std::string archive_line_sql(pqxx::transaction_base& tx);
 // All SQL on audit_events.
 class AuditRepository {
   public:
-    explicit AuditRepository(Transaction& tx) : tx_(tx.sql()) {}
+    explicit AuditRepository(Transaction& tx);
 
     // Rows the selection matches, per channel, largest first.
     std::vector<ChannelCount> count_by_channel(const AuditSelection& selection);

@@ -11,7 +11,7 @@ namespace ops {
 // clock and zone the application stamps its rows with.
 class Clock {
   public:
-    Clock(Transaction& tx, std::string zone) : tx_(tx.sql()), timezone_(std::move(zone)) {}
+    Clock(Transaction& tx, std::string zone);
 
     std::string now();                                   // "YYYY-MM-DD HH:MM:SS"
     std::string days_ago(std::int64_t days);             // now minus whole days

@@ -44,7 +44,7 @@ std::string detached_marker(const std::string& parent, const std::string& bound)
 // Never commits.
 class PartitionRepository {
   public:
-    explicit PartitionRepository(Transaction& tx) : tx_(tx.sql()) {}
+    explicit PartitionRepository(Transaction& tx);
 
     // Reads audit_events' partitions and counts each one's rows before `cutoff`.
     PartitionLayout layout(const std::string& cutoff);

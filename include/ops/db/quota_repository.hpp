@@ -50,7 +50,7 @@ struct QuotaUpdate {
 // JSON-array parameter; the caller commits.
 class QuotaRepository {
   public:
-    explicit QuotaRepository(Transaction& tx) : tx_(tx.sql()) {}
+    explicit QuotaRepository(Transaction& tx);
 
     // Tenants that may be in scope, ascending: every tenant plus every tenant with a row of
     // the period (orders and quota_usages both reference tenants), only those of `only` when

@@ -39,7 +39,7 @@ struct RedrivenForRedis {
 
 class RedisRedriveRepository {
   public:
-    explicit RedisRedriveRepository(Transaction& tx) : tx_(tx.sql()) {}
+    explicit RedisRedriveRepository(Transaction& tx);
 
     // Locks the next `limit` selected messages with after_id < id <= up_to_id (SKIP LOCKED) and
     // sets those still 'failed' to 'queued' (as WaMessageRepository::requeue_batch does),

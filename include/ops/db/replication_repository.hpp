@@ -13,7 +13,7 @@ namespace ops {
 // pg_replication_slots, pg_publication), and whether this server is itself a standby.
 class ReplicationRepository {
   public:
-    explicit ReplicationRepository(Transaction& tx) : tx_(tx.sql()) {}
+    explicit ReplicationRepository(Transaction& tx);
 
     // pg_is_in_recovery(): a standby, where nothing can be written.
     bool in_recovery();

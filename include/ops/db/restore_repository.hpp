@@ -65,7 +65,7 @@ class RowsRejected : public RunFailure {
 // quoted; every value is a bound parameter.
 class RestoreRepository {
   public:
-    explicit RestoreRepository(Transaction& tx) : tx_(tx.sql()) {}
+    explicit RestoreRepository(Transaction& tx);
 
     // The transactions of a restore, each around `work`. write_batch: one batch, committed
     // when `work` returns; a value the table does not take comes out as RowsRejected.

@@ -12,7 +12,7 @@ namespace ops {
 // channel 'ops', event 'ops.<group>.<command>', actor_type 'cli'.
 class RunRecordRepository {
   public:
-    explicit RunRecordRepository(Transaction& tx) : tx_(tx.sql()) {}
+    explicit RunRecordRepository(Transaction& tx);
 
     void record_run(const std::string& event, const nlohmann::ordered_json& metadata,
                     const std::string& zone);

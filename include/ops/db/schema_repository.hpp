@@ -23,7 +23,7 @@ struct SequenceAccess {
 // Catalog look-ups for `ops doctor`.
 class SchemaRepository {
   public:
-    explicit SchemaRepository(Transaction& tx) : tx_(tx.sql()) {}
+    explicit SchemaRepository(Transaction& tx);
 
     std::vector<ColumnInfo> columns_of(const std::vector<std::string>& tables);
     // Privileges the connected role lacks among `wanted` (e.g. "SELECT", "DELETE") on `table`.

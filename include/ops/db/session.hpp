@@ -57,8 +57,8 @@ class Session {
 };
 
 // The transaction a command holds: it hands it to repositories and commits it (or lets it
-// end, which rolls it back). Commands see only this; the libpqxx transaction beneath is for
-// the repositories in src/db (sql()).
+// end, which rolls it back). Commands see only this; the libpqxx transaction beneath is
+// reached only through src/db's own SqlAccess (src/db/sql_access.hpp), by the repositories.
 class Transaction {
   public:
     Transaction(const Transaction&) = delete;
@@ -75,11 +75,13 @@ class Transaction {
     void abort() { sql().abort(); }
     // False for the read-only kinds (what a dry run opens).
     virtual bool writes() const = 0;
-    // For src/db only.
-    virtual pqxx::transaction_base& sql() = 0;
 
   protected:
     Transaction() = default;
+
+  private:
+    friend class SqlAccess;
+    virtual pqxx::transaction_base& sql() = 0;
 };
 
 // A libpqxx transaction on a session that starts with the session's timeouts set for it.
@@ -100,9 +102,9 @@ class SessionTransaction final : public Transaction {
         session.apply_transaction_settings(tx_);
     }
     bool writes() const override { return kPolicy == pqxx::read_write; }
-    pqxx::transaction_base& sql() override { return tx_; }
 
   private:
+    pqxx::transaction_base& sql() override { return tx_; }
     pqxx::transaction<kLevel, kPolicy> tx_;
 };
 

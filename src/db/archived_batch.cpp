@@ -30,10 +30,10 @@ std::int64_t parse_row_id(std::string_view text) {
 }
 
 // The fewest libpqxx objects that reach every value: libpqxx 6.4's iterators hand out a new
-// row or field (each holding two shared pointers, so four atomic operations) for every `*`,
-// where `->` gives the iterator itself. So one row iterator walks the result and one field
-// iterator a row walks its columns, read through `->`: one object a row instead of six
-// (docs/BENCHMARKS.md, "Client CPU").
+// row or field (each holding two shared pointers, so four atomic operations) for every `*`.
+// So one row iterator walks the result (through `->`, which is the iterator itself) and one
+// field iterator a row walks its columns, each read from the iterator, which is a field: one
+// object a row instead of six (docs/BENCHMARKS.md, "2026-12-02 morning").
 ArchivedBatch::ArchivedBatch(const pqxx::result& result) : result_(result) {
     if (result_.columns() != kColumns && !result_.empty()) {
         throw RunFailure("an archived batch has " + std::to_string(result_.columns()) +

@@ -9,7 +9,6 @@
 
 namespace ops {
 
-AuditRepository::AuditRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 // The rows a selection matches, named {matches} in the statements below (its parameters bound
@@ -33,6 +32,8 @@ void bind_selection(Bindings& b, const AuditSelection& selection) {
 }
 
 }  // namespace
+
+AuditRepository::AuditRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 
 std::vector<ChannelCount> AuditRepository::count_by_channel(const AuditSelection& selection) {
     static const Statement counts(expand(R"sql(

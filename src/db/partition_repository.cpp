@@ -9,7 +9,6 @@
 
 namespace ops {
 
-PartitionRepository::PartitionRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 constexpr const char* kMarkerPrefix = "ops audit archive: detached from ";
@@ -49,6 +48,8 @@ constexpr const char* kPartitionsSql =
     "ORDER BY bound = 'DEFAULT', lower::timestamp NULLS FIRST, name";
 
 }  // namespace
+
+PartitionRepository::PartitionRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 
 std::string detached_marker(const std::string& parent, const std::string& bound) {
     return std::string(kMarkerPrefix) + parent + " " + bound;

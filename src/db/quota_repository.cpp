@@ -10,7 +10,6 @@
 
 namespace ops {
 
-QuotaRepository::QuotaRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 // The counting rule for orders aliased `o`, named {counted} in the statements below: created
@@ -46,6 +45,8 @@ constexpr const char* kRowsOfTenants = R"sql(
 )sql";
 
 }  // namespace
+
+QuotaRepository::QuotaRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 
 std::vector<Candidate> QuotaRepository::candidate_tenants(const QuotaPeriod& period,
                                                           std::span<const std::int64_t> only) {

@@ -6,7 +6,6 @@
 
 namespace ops {
 
-RedisRedriveRepository::RedisRedriveRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 // The selection, as WaMessageRepository matches it ($1 codes, $2 include NULL, $3 tenants,
@@ -45,6 +44,8 @@ nlohmann::json nullable_json(const std::optional<std::string>& text) {
 }
 
 }  // namespace
+
+RedisRedriveRepository::RedisRedriveRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 
 RequeuedForRedis RedisRedriveRepository::requeue(const RedriveSelection& selection,
                                                  std::int64_t after_id, std::int64_t up_to_id,

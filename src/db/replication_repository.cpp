@@ -5,7 +5,6 @@
 
 namespace ops {
 
-ReplicationRepository::ReplicationRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 template <typename T>
@@ -15,6 +14,8 @@ std::optional<T> optional_of(const pqxx::field& field) {
 }
 
 }  // namespace
+
+ReplicationRepository::ReplicationRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 
 bool ReplicationRepository::in_recovery() {
     return tx_.exec1("SELECT pg_is_in_recovery()")[0].as<bool>();

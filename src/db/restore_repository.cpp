@@ -6,7 +6,6 @@
 
 namespace ops {
 
-RestoreRepository::RestoreRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 std::string joined(const std::vector<std::string>& parts, const char* separator) {
@@ -37,6 +36,8 @@ std::string first_line(const std::string& text) {
 }
 
 }  // namespace
+
+RestoreRepository::RestoreRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 
 void RestoreRepository::write_batch(Session& session,
                                     const std::function<void(RestoreRepository&)>& work) {

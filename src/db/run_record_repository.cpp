@@ -5,7 +5,6 @@
 
 namespace ops {
 
-RunRecordRepository::RunRecordRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 std::string dump(const nlohmann::ordered_json& metadata) {
@@ -13,6 +12,8 @@ std::string dump(const nlohmann::ordered_json& metadata) {
 }
 
 }  // namespace
+
+RunRecordRepository::RunRecordRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 
 void RunRecordRepository::record_run(const std::string& event,
                                      const nlohmann::ordered_json& metadata,

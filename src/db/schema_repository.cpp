@@ -5,7 +5,6 @@
 
 namespace ops {
 
-SchemaRepository::SchemaRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 namespace {
 
 std::vector<std::string> first_column(const pqxx::result& rows) {
@@ -16,6 +15,8 @@ std::vector<std::string> first_column(const pqxx::result& rows) {
 }
 
 }  // namespace
+
+SchemaRepository::SchemaRepository(Transaction& tx) : tx_(SqlAccess::of(tx)) {}
 
 std::vector<ColumnInfo> SchemaRepository::columns_of(const std::vector<std::string>& tables) {
     static const Statement columns(R"sql(

@@ -14,10 +14,10 @@ namespace ops {
 // The result is read once, in order, when the batch arrives. Why: libpqxx 6.4 builds (and
 // atomically reference-counts) an object for every row and field it hands out, so reading the
 // result row by row, once for the lines and once more for the tally, paid for those objects
-// twice and waited on memory for each row. The one pass copies each row's channel and created_at (a
-// few dozen bytes) into one buffer the tally then reads hot, and keeps where each line lies in the
-// result, which the batch holds: the lines, most of the bytes, are read once more, by the writer,
-// and never copied (docs/BENCHMARKS.md, "Client CPU").
+// twice and waited on memory for each row. The one pass copies each row's channel and
+// created_at (a few dozen bytes) into one buffer the tally then reads hot, and keeps where each
+// line lies in the result, which the batch holds: the lines, most of the bytes, are read once
+// more, by the writer, and never copied (docs/BENCHMARKS.md, "Client CPU").
 class ArchivedBatch {
   public:
     // Columns: id, channel, created_at (text), the archive line.

@@ -12,11 +12,12 @@
 #              function, and ops's against psql's (callgrind counts do not depend on the load)
 #   perf       perf record -a (cpu-clock sampling): CPU samples by process, library and symbol
 #   strace     strace -f -c -w on ops and on psql: system calls by count and time (fsync, write, poll)
-#   time       no tool: ops and plain alternately --reps times (default 3), then the medians (wall,
-#              and client CPU of ops against psql's); with
+#   time       no tool: --warmup untimed runs of each (default 1), then ops and plain alternately
+#              --reps times (default 3), then the medians (wall, and client CPU of ops against
+#              psql's, with its user and system parts); with
 #              --ops-args/--ops-pgoptions/--plain-pgoptions, an experiment against the same data
 #
-#   bench/profile.sh JOB [--modes stats,explain,callgrind,perf,strace,time] [--reps N] [-v NAME=VALUE]...
+#   bench/profile.sh JOB [--modes stats,explain,callgrind,perf,strace,time] [--reps N] [--warmup N] [-v NAME=VALUE]...
 #                        [--ops-args 'ARGS'] [--ops-pgoptions '-c NAME=VALUE'] [--plain-pgoptions '...']
 #                        [--plain-sql FILE] [--ops-binary PATH] [--extra-sql FILE]
 #
@@ -39,6 +40,7 @@ case "$job" in archive | redrive | reconcile) ;; *) echo "profile.sh: unknown jo
 modes=stats,explain,callgrind,perf,strace
 given="$*"
 reps=3
+warmup=1
 vars=()
 ops_args=""
 ops_pgoptions=""
@@ -50,6 +52,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --modes) modes=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --ops-args) ops_args=$2; shift 2 ;;
     --ops-pgoptions) ops_pgoptions=$2; shift 2 ;;
     --plain-pgoptions) plain_pgoptions=$2; shift 2 ;;
@@ -174,12 +177,12 @@ callgrind_report() {
     total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
     callgrind_annotate --threshold=100 "$out" >"$work/callgrind-$tool.self" 2>/dev/null
     awk -v total="$total" '/^ *[0-9,]+ .*\[/ { n = $1; gsub(",", "", n); lib = $NF; gsub(/[\[\]]/, "", lib); sub(/.*\//, "", lib); s[lib] += n }
-        END { for (l in s) printf "%d %s\n", s[l], l }' "$work/callgrind-$tool.self" | sort -rn >"$work/callgrind-$tool.libs"
-    awk -v total="$total" '$2 ~ /^libcrypto/ { c += $1 } END { printf "%d %d\n", total, total - c }' \
+        END { for (l in s) printf "%.0f %s\n", s[l], l }' "$work/callgrind-$tool.self" | sort -rn >"$work/callgrind-$tool.libs"
+    awk -v total="$total" '$2 ~ /^libcrypto/ { c += $1 } END { printf "%.0f %.0f\n", total, total - c }' \
         "$work/callgrind-$tool.libs" >"$work/instructions.$tool"
     echo "$tool instructions: $total (all threads)"
     echo "by library (self):"
-    awk -v total="$total" '{ printf "  %5.1f%%  %14d  %s\n", 100 * $1 / total, $1, $2 }' "$work/callgrind-$tool.libs" | head -8
+    awk -v total="$total" '{ printf "  %5.1f%%  %14.0f  %s\n", 100 * $1 / total, $1, $2 }' "$work/callgrind-$tool.libs" | head -8
     echo "by function (self, top 15):"
     awk -v total="$total" '/^ *[0-9,]+ / && !/PROGRAM TOTALS/ { n = $1; gsub(",", "", n); $1 = ""; printf "  %5.1f%% %s\n", 100 * n / total, substr($0, 1, 150) }' \
         "$work/callgrind-$tool.self" | head -15
@@ -197,15 +200,18 @@ client_comparison() {
         read -r ops_all ops_nocrypto <"$work/instructions.ops"
         read -r plain_all plain_nocrypto <"$work/instructions.plain"
         awk -v oa="$ops_all" -v on="$ops_nocrypto" -v pa="$plain_all" -v pn="$plain_nocrypto" 'BEGIN {
-            printf "client instructions: ops %d, psql %d (ops/psql %.2f); without libcrypto (SHA-256, which valgrind runs without the SHA extensions): ops %d, psql %d (%.2f)\n",
+            printf "client instructions: ops %.0f, psql %.0f (ops/psql %.2f); without libcrypto (SHA-256, which valgrind runs without the SHA extensions): ops %.0f, psql %.0f (%.2f)\n",
                 oa, pa, oa / pa, on, pn, on / pn }'
         return
     fi
-    for tool in ops plain; do
-        awk '{ print $7 }' "$work/$1.$tool" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }' >"$work/cpu.$tool"
-    done
-    awk -v o="$(cat "$work/cpu.ops")" -v p="$(cat "$work/cpu.plain")" -v n="$(wc -l <"$work/$1.ops")" 'BEGIN {
-        printf "client CPU (user + sys, median of %d): ops %.2f s, psql %.2f s (ops/psql %.2f)\n", n, o, p, (p > 0) ? o / p : 0 }'
+    # Fields of a run_once line: 7 user + sys, 10 user, 12 sys (with a trailing , or ).
+    median_of() { awk -v f="$1" '{ v = $f; sub(/[,)]$/, "", v); print v }' "$2" | sort -n |
+        awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+    awk -v o="$(median_of 7 "$work/$1.ops")" -v p="$(median_of 7 "$work/$1.plain")" -v n="$(wc -l <"$work/$1.ops")" \
+        -v ou="$(median_of 10 "$work/$1.ops")" -v pu="$(median_of 10 "$work/$1.plain")" \
+        -v os="$(median_of 12 "$work/$1.ops")" -v ps="$(median_of 12 "$work/$1.plain")" 'BEGIN {
+        printf "client CPU (user + sys, median of %d): ops %.2f s, psql %.2f s (ops/psql %.2f); user ops %.2f, psql %.2f; sys ops %.2f, psql %.2f\n",
+            n, o, p, (p > 0) ? o / p : 0, ou, pu, os, ps }'
 }
 
 for mode in ${modes//,/ }; do
@@ -290,6 +296,13 @@ for mode in ${modes//,/ }; do
         done
         ;;
     time)
+        # Untimed runs first. On a VM whose balloon reports free pages to the host (this
+        # workplace's machines: /sys/module/page_reporting), the first writes into memory the
+        # guest freed fault on the host and show as the client's system time, in whichever tool
+        # runs first (measured: ops's sys 1.76 s in a series' first run, 0.48 s in its fourth).
+        for rep in $(seq 1 "$warmup"); do
+            for tool in ops plain; do fresh; run_once "$tool" "" >/dev/null; done
+        done
         for rep in $(seq 1 "$reps"); do
             order="ops plain"; [ $((rep % 2)) = 0 ] && order="plain ops"
             for tool in $order; do

@@ -103,6 +103,13 @@ psql_db tpl "${vars[@]}" -f "bench/$job/setup.sql" >/dev/null
 [ -z "$extra_sql" ] || psql_db tpl -f "$extra_sql" >/dev/null
 echo "# bench/profile.sh $job $given: $(psql_db tpl -At -f "bench/$job/rows.sql") rows; $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# The median of field $1 over the run_once lines in file $2. Fields: 3 wall, 7 user + sys,
+# 10 user, 12 sys (those two with a trailing , or )).
+median_of() {
+    awk -v f="$1" '{ v = $f; sub(/[,)]$/, "", v); print v }' "$2" | sort -n |
+        awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
 # CPU ticks of every process of the cluster (the postmaster's reaped backends included).
 server_ticks() {
     local pm
@@ -204,9 +211,6 @@ client_comparison() {
                 oa, pa, oa / pa, on, pn, on / pn }'
         return
     fi
-    # Fields of a run_once line: 7 user + sys, 10 user, 12 sys (with a trailing , or ).
-    median_of() { awk -v f="$1" '{ v = $f; sub(/[,)]$/, "", v); print v }' "$2" | sort -n |
-        awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
     awk -v o="$(median_of 7 "$work/$1.ops")" -v p="$(median_of 7 "$work/$1.plain")" -v n="$(wc -l <"$work/$1.ops")" \
         -v ou="$(median_of 10 "$work/$1.ops")" -v pu="$(median_of 10 "$work/$1.plain")" \
         -v os="$(median_of 12 "$work/$1.ops")" -v ps="$(median_of 12 "$work/$1.plain")" 'BEGIN {
@@ -311,8 +315,7 @@ for mode in ${modes//,/ }; do
             done
         done
         for tool in ops plain; do
-            awk '{ print $3 }' "$work/time.$tool" | sort -n | awk -v tool="$tool" '{ a[NR] = $1 }
-                END { printf "%s median wall %.2f s of %d runs\n", tool, (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2, NR }'
+            printf "%s median wall %.2f s of %d runs\n" "$tool" "$(median_of 3 "$work/time.$tool")" "$(wc -l <"$work/time.$tool")"
         done
         client_comparison time
         ;;
